@@ -1,0 +1,186 @@
+//! Connecting to the two engines and classifying their errors.
+//!
+//! SQLite is the embedded default: a file (created with its folder), WAL journal, foreign keys on,
+//! a busy timeout so concurrent writers wait instead of failing. PostgreSQL is production; an
+//! optional `search_path` lets tests give each case a schema of its own.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_orm::{DatabaseConnection, DbErr, RuntimeErr, SqlErr};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+/// The two supported engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn of_url(url: &str) -> Option<Engine> {
+        if url.starts_with("sqlite:") {
+            Some(Engine::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Engine::Postgres)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+/// How to connect.
+#[derive(Clone)]
+pub struct DbOptions {
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// PostgreSQL only: the schema to use (tests).
+    pub pg_schema: Option<String>,
+}
+
+impl std::fmt::Debug for DbOptions {
+    // The URL may carry a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbOptions")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("pg_schema", &self.pg_schema)
+            .finish()
+    }
+}
+
+impl DbOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), max_connections: 10, acquire_timeout: Duration::from_secs(5), pg_schema: None }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Opens a pool on the engine the URL names.
+pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
+    let bad_url = |e: sqlx::Error| DbErr::Custom(format!("invalid database URL: {e}"));
+    match Engine::of_url(&options.url) {
+        Some(Engine::Sqlite) => {
+            let opts = SqliteConnectOptions::from_str(&options.url)
+                .map_err(bad_url)?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let file = opts.get_filename();
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if file.to_str() != Some(":memory:") {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        DbErr::Custom(format!("cannot create database folder {}: {e}", dir.display()))
+                    })?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(opts)
+                .await
+                .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e)))?;
+            Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+        }
+        Some(Engine::Postgres) => {
+            let mut opts = PgConnectOptions::from_str(&options.url).map_err(bad_url)?;
+            if let Some(schema) = &options.pg_schema {
+                opts = opts.options([("search_path", schema.as_str())]);
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(opts)
+                .await
+                .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e)))?;
+            Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+        }
+        None => Err(DbErr::Custom(format!(
+            "unsupported database URL `{}`: use sqlite://… or postgres://…",
+            redact_url(&options.url)
+        ))),
+    }
+}
+
+/// A unique key refused the write: the caller lost a race or repeated itself.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// The database could not be reached (as opposed to a bad statement): answer 503, retry later.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return false,
+    };
+    match runtime {
+        RuntimeErr::SqlxError(e) => matches!(
+            e,
+            sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed
+        ),
+        _ => matches!(err, DbErr::Conn(_)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://u:pw@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://data/x.db?mode=rwc"), "sqlite://data/x.db?mode=rwc");
+    }
+
+    #[tokio::test]
+    async fn sqlite_file_in_a_new_folder_is_created_in_wal_mode() {
+        use sea_orm::ConnectionTrait;
+        let dir = std::env::temp_dir().join(format!("sb-core-{}", ulid::Ulid::new()));
+        let url = format!("sqlite://{}/nested/x.db?mode=rwc", dir.display());
+        let db = connect(&DbOptions::new(url)).await.unwrap();
+        let row = db
+            .query_one(sea_orm::Statement::from_string(db.get_database_backend(), "PRAGMA journal_mode"))
+            .await
+            .unwrap()
+            .unwrap();
+        let mode: String = row.try_get_by_index(0).unwrap();
+        assert_eq!(mode, "wal");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn engine_from_url() {
+        assert_eq!(Engine::of_url("sqlite://data/x.db"), Some(Engine::Sqlite));
+        assert_eq!(Engine::of_url("postgresql://h/db"), Some(Engine::Postgres));
+        assert_eq!(Engine::of_url("mysql://h/db"), None);
+    }
+}

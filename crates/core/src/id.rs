@@ -1,0 +1,151 @@
+//! Typed, prefixed ids: `ws_01jd3k…`. The body is a ULID in lowercase Crockford base32, so ids sort
+//! by creation time — cursor pagination orders by id and needs no second column.
+//!
+//! A foreign or malformed id must be indistinguishable from a missing one (SPEC §2), so callers map
+//! [`IdParseError`] to `not_found` for path parameters.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Why a string is not an id of the expected kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid {kind} id (expected `{prefix}_` followed by 26 base32 characters)")]
+pub struct IdParseError {
+    pub kind: &'static str,
+    pub prefix: &'static str,
+}
+
+fn parse_prefixed(s: &str, prefix: &'static str, kind: &'static str) -> Result<String, IdParseError> {
+    let err = || IdParseError { kind, prefix };
+    let body = s
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .ok_or_else(err)?;
+    let ulid = ulid::Ulid::from_string(body).map_err(|_| err())?;
+    Ok(format!("{prefix}_{}", ulid.to_string().to_ascii_lowercase()))
+}
+
+fn new_body() -> String {
+    ulid::Ulid::new().to_string().to_ascii_lowercase()
+}
+
+macro_rules! define_id {
+    ($(#[$meta:meta])* $name:ident, $prefix:literal, $kind:literal) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, sea_orm::DeriveValueType)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A fresh id, later-sorting than every id made before it in this millisecond's past.
+            pub fn new() -> Self {
+                Self(format!("{}_{}", $prefix, new_body()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdParseError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                parse_prefixed(s, $prefix, $kind).map(Self)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some(concat!("^", $prefix, "_[0-9a-hjkmnp-tv-z]{26}$")))
+                    .examples([serde_json::json!(concat!($prefix, "_01jd3kq7z8m2v5x9c4b6n0p1r8"))])
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+define_id!(
+    /// A workspace: the tenant that owns everything.
+    WorkspaceId, "ws", "workspace"
+);
+define_id!(
+    /// An API key (the id, never the secret).
+    ApiKeyId, "key", "API key"
+);
+define_id!(
+    /// An AI agent of a workspace.
+    AgentId, "agt", "agent"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_ids_carry_their_prefix_and_round_trip() {
+        let id = AgentId::new();
+        assert!(id.as_str().starts_with("agt_"));
+        assert_eq!(id.as_str().len(), 4 + 26);
+        assert_eq!(id.as_str().parse::<AgentId>().unwrap(), id);
+    }
+
+    #[test]
+    fn parsing_canonicalises_case() {
+        let id = AgentId::new();
+        let upper = format!("agt_{}", id.as_str()[4..].to_ascii_uppercase());
+        assert_eq!(upper.parse::<AgentId>().unwrap(), id);
+    }
+
+    #[test]
+    fn wrong_prefix_or_body_is_refused() {
+        let ws = WorkspaceId::new();
+        assert!(ws.as_str().parse::<AgentId>().is_err());
+        assert!("agt_".parse::<AgentId>().is_err());
+        assert!("agt_not-a-ulid-at-all-really-no".parse::<AgentId>().is_err());
+        assert!("agt01jd3kq7z8m2v5x9c4b6n0p1r8".parse::<AgentId>().is_err());
+    }
+
+    #[test]
+    fn ids_sort_by_creation_time() {
+        let a = AgentId::new();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = AgentId::new();
+        assert!(a < b);
+    }
+}

@@ -1,0 +1,39 @@
+//! # switchboard-core
+//!
+//! The vocabulary every other Switchboard crate speaks. It owns no tables and depends on no other
+//! workspace crate (nor on axum, reqwest, `config` or a tracing subscriber), so services that reuse
+//! Switchboard as a library can take it on its own.
+//!
+//! - [`id`]: typed, prefixed, time-ordered ids (`ws_…`, `agt_…`) — a value that exists is valid.
+//! - [`phone`]: [`E164`] phone numbers, normalised the one way the spec names (SPEC §6).
+//! - [`money`]: exact [`Money`] in fixed point (1/10 000 of a unit), never floating point.
+//! - [`period`]: calendar-month [`Period`]s in an IANA zone, and the [`Zone`] type.
+//! - [`error`]: [`ErrorKind`] + stable snake_case codes + field errors; the shared [`Error`].
+//! - [`ctx`]: the request context [`Ctx`] (workspace + role) and the permission table of SPEC §2.
+//! - [`page`]: cursor pagination (`limit`, `cursor` → `{data, next_cursor}`).
+//! - [`db`]: connecting to SQLite (WAL) or PostgreSQL, and classifying database errors.
+//! - [`language`]: the nine line languages.
+//!
+//! Invariant: parsing happens at the edge. Functions that take these types never re-validate them.
+
+pub mod ctx;
+pub mod db;
+pub mod error;
+pub mod id;
+pub mod language;
+pub mod money;
+pub mod page;
+pub mod period;
+pub mod phone;
+
+pub use ctx::{Ctx, Permission, Principal, Role};
+pub use error::{DomainError, Error, ErrorKind, FieldError};
+pub use id::{AgentId, ApiKeyId, WorkspaceId};
+pub use language::Language;
+pub use money::{Amount, Currency, Money};
+pub use page::{Page, PageRequest};
+pub use period::{Period, Zone};
+pub use phone::E164;
+
+/// The result type of Switchboard's shared operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
