@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_tenancy;
 
+#[derive(Debug)]
 pub struct Migrator;
 
 #[async_trait::async_trait]

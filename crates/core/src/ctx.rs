@@ -4,17 +4,33 @@
 //! checked with [`Ctx::require`] in the service layer, so a library caller gets the same rules as
 //! the HTTP API.
 
+use sea_orm::sea_query::StringLen;
+
 use crate::error::Error;
 use crate::id::{ApiKeyId, WorkspaceId};
 
 /// A role an API key carries.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
 )]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum Role {
+    #[sea_orm(string_value = "owner")]
     Owner,
+    #[sea_orm(string_value = "admin")]
     Admin,
+    #[sea_orm(string_value = "agent")]
     Agent,
 }
 
@@ -123,12 +139,20 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn for_api_key(workspace_id: WorkspaceId, key_id: ApiKeyId, role: Role) -> Self {
-        Self { workspace_id, role, principal: Principal::ApiKey(key_id) }
+        Self {
+            workspace_id,
+            role,
+            principal: Principal::ApiKey(key_id),
+        }
     }
 
     /// Switchboard's own jobs act with the owner's rights inside one workspace.
     pub fn system(workspace_id: WorkspaceId) -> Self {
-        Self { workspace_id, role: Role::Owner, principal: Principal::System }
+        Self {
+            workspace_id,
+            role: Role::Owner,
+            principal: Principal::System,
+        }
     }
 
     pub fn workspace_id(&self) -> &WorkspaceId {
@@ -145,7 +169,11 @@ impl Ctx {
 
     /// `Err(Error::Forbidden)` naming the permission when the role lacks it.
     pub fn require(&self, permission: Permission) -> Result<(), Error> {
-        if self.role.allows(permission) { Ok(()) } else { Err(Error::Forbidden(permission)) }
+        if self.role.allows(permission) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(permission))
+        }
     }
 }
 
@@ -159,7 +187,14 @@ mod tests {
         for p in [Read, MessagesSend, ConversationsManage, NotificationsManage] {
             assert!(Role::Agent.allows(p) && Role::Admin.allows(p) && Role::Owner.allows(p));
         }
-        for p in [NumbersCreate, NumbersRelease, AgentsWrite, TargetsWrite, ConversationsDelete, BillingRead] {
+        for p in [
+            NumbersCreate,
+            NumbersRelease,
+            AgentsWrite,
+            TargetsWrite,
+            ConversationsDelete,
+            BillingRead,
+        ] {
             assert!(!Role::Agent.allows(p), "{p:?}");
             assert!(Role::Admin.allows(p) && Role::Owner.allows(p));
         }

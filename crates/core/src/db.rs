@@ -60,7 +60,12 @@ impl std::fmt::Debug for DbOptions {
 
 impl DbOptions {
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), max_connections: 10, acquire_timeout: Duration::from_secs(5), pg_schema: None }
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            pg_schema: None,
+        }
     }
 }
 
@@ -70,7 +75,12 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
             match creds.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
                 None => url.to_owned(),
             }
         }
@@ -93,7 +103,10 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
                 if file.to_str() != Some(":memory:") {
                     std::fs::create_dir_all(dir).map_err(|e| {
-                        DbErr::Custom(format!("cannot create database folder {}: {e}", dir.display()))
+                        DbErr::Custom(format!(
+                            "cannot create database folder {}: {e}",
+                            dir.display()
+                        ))
                     })?;
                 }
             }
@@ -116,7 +129,9 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
                 .connect_with(opts)
                 .await
                 .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e)))?;
-            Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+            Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
+                pool,
+            ))
         }
         None => Err(DbErr::Custom(format!(
             "unsupported database URL `{}`: use sqlite://… or postgres://…",
@@ -156,9 +171,15 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact_url("postgres://u:pw@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_url("sqlite://data/x.db?mode=rwc"), "sqlite://data/x.db?mode=rwc");
+        assert_eq!(
+            redact_url("sqlite://data/x.db?mode=rwc"),
+            "sqlite://data/x.db?mode=rwc"
+        );
     }
 
     #[tokio::test]
@@ -168,7 +189,10 @@ mod tests {
         let url = format!("sqlite://{}/nested/x.db?mode=rwc", dir.display());
         let db = connect(&DbOptions::new(url)).await.unwrap();
         let row = db
-            .query_one(sea_orm::Statement::from_string(db.get_database_backend(), "PRAGMA journal_mode"))
+            .query_one(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "PRAGMA journal_mode",
+            ))
             .await
             .unwrap()
             .unwrap();

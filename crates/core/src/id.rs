@@ -15,14 +15,21 @@ pub struct IdParseError {
     pub prefix: &'static str,
 }
 
-fn parse_prefixed(s: &str, prefix: &'static str, kind: &'static str) -> Result<String, IdParseError> {
+fn parse_prefixed(
+    s: &str,
+    prefix: &'static str,
+    kind: &'static str,
+) -> Result<String, IdParseError> {
     let err = || IdParseError { kind, prefix };
     let body = s
         .strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('_'))
         .ok_or_else(err)?;
     let ulid = ulid::Ulid::from_string(body).map_err(|_| err())?;
-    Ok(format!("{prefix}_{}", ulid.to_string().to_ascii_lowercase()))
+    Ok(format!(
+        "{prefix}_{}",
+        ulid.to_string().to_ascii_lowercase()
+    ))
 }
 
 fn new_body() -> String {
@@ -45,6 +52,12 @@ macro_rules! define_id {
 
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl sea_orm::TryFromU64 for $name {
+            fn try_from_u64(_: u64) -> Result<Self, sea_orm::DbErr> {
+                Err(sea_orm::DbErr::ConvertFromU64(stringify!($name)))
             }
         }
 
@@ -137,7 +150,11 @@ mod tests {
         let ws = WorkspaceId::new();
         assert!(ws.as_str().parse::<AgentId>().is_err());
         assert!("agt_".parse::<AgentId>().is_err());
-        assert!("agt_not-a-ulid-at-all-really-no".parse::<AgentId>().is_err());
+        assert!(
+            "agt_not-a-ulid-at-all-really-no"
+                .parse::<AgentId>()
+                .is_err()
+        );
         assert!("agt01jd3kq7z8m2v5x9c4b6n0p1r8".parse::<AgentId>().is_err());
     }
 

@@ -1,22 +1,44 @@
 //! The languages a phone line (SPEC §5) or an agent (SPEC §3) can speak.
 
+use sea_orm::sea_query::StringLen;
 use serde::{Deserialize, Serialize};
 
 /// One of the nine line languages; `de` unless said otherwise.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
 )]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
 pub enum Language {
     #[default]
+    #[sea_orm(string_value = "de")]
     De,
+    #[sea_orm(string_value = "en")]
     En,
+    #[sea_orm(string_value = "fr")]
     Fr,
+    #[sea_orm(string_value = "es")]
     Es,
+    #[sea_orm(string_value = "it")]
     It,
+    #[sea_orm(string_value = "nl")]
     Nl,
+    #[sea_orm(string_value = "pt")]
     Pt,
+    #[sea_orm(string_value = "pl")]
     Pl,
+    #[sea_orm(string_value = "tr")]
     Tr,
 }
 

@@ -25,6 +25,7 @@ pub mod money;
 pub mod page;
 pub mod period;
 pub mod phone;
+pub mod text;
 
 pub use ctx::{Ctx, Permission, Principal, Role};
 pub use error::{DomainError, Error, ErrorKind, FieldError};
