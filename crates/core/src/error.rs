@@ -18,6 +18,8 @@ pub enum ErrorKind {
     Forbidden,
     /// 404: missing — or belonging to another workspace.
     NotFound,
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed,
     /// 409: conflicts with the current state.
     Conflict,
     /// 413: body too large.
@@ -42,6 +44,7 @@ impl ErrorKind {
             ErrorKind::PaymentRequired => 402,
             ErrorKind::Forbidden => 403,
             ErrorKind::NotFound => 404,
+            ErrorKind::MethodNotAllowed => 405,
             ErrorKind::Conflict => 409,
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,

@@ -1,0 +1,205 @@
+//! Extractors that turn every kind of bad input into a precise 4xx problem, never a 5xx:
+//! [`Json`] (415 not JSON, 413 too large, 400 malformed, 422 wrong type / unknown value with the
+//! field's path), [`Query`] (422 naming the parameter), [`Auth`] (401) and [`Admin`] (401/403).
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use switchboard_core::{Ctx, ErrorKind, FieldError};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// A JSON request body.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::new(
+                ErrorKind::UnsupportedMediaType,
+                "unsupported_media_type",
+                "send a JSON body with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    ErrorKind::PayloadTooLarge,
+                    "body_too_large",
+                    "the request body is larger than this endpoint accepts",
+                )
+            } else {
+                ApiError::new(
+                    ErrorKind::BadRequest,
+                    "unreadable_body",
+                    rejection.body_text(),
+                )
+            }
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Deserialises `bytes`, naming the field at fault when the JSON is well-formed but wrong.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let value = result.map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = strip_position(&inner.to_string());
+                let field = unknown_field(&message)
+                    .map(|f| {
+                        if path == "." {
+                            f.to_owned()
+                        } else {
+                            format!("{path}.{f}")
+                        }
+                    })
+                    .unwrap_or_else(|| if path == "." { "body".to_owned() } else { path });
+                ApiError::invalid(vec![FieldError::new(field, message)])
+            }
+            _ => malformed(&inner),
+        }
+    })?;
+    de.end().map_err(|e| malformed(&e))?;
+    Ok(value)
+}
+
+fn malformed(err: &serde_json::Error) -> ApiError {
+    ApiError::new(
+        ErrorKind::BadRequest,
+        "malformed_json",
+        format!("the body is not valid JSON: {err}"),
+    )
+}
+
+/// serde_json appends " at line 1 column 9" to data errors; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    message.strip_prefix("unknown field `")?.split('`').next()
+}
+
+/// Query parameters.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|err| {
+                let field = err.path().to_string();
+                let field = if field == "." {
+                    "query".to_owned()
+                } else {
+                    field
+                };
+                ApiError::invalid(vec![FieldError::new(field, err.into_inner().to_string())])
+            })
+    }
+}
+
+/// The caller's context, from `Authorization: Bearer sk_…`.
+#[derive(Debug, Clone)]
+pub struct Auth(pub Ctx);
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(secret) = bearer(parts) else {
+            return Err(ApiError::new(
+                ErrorKind::Unauthenticated,
+                "unauthenticated",
+                "send your API key as `Authorization: Bearer sk_…`",
+            )
+            .with_header(header::WWW_AUTHENTICATE, "Bearer"));
+        };
+        match state.tenancy.authenticate(secret).await? {
+            Some(ctx) => Ok(Auth(ctx)),
+            None => Err(ApiError::new(
+                ErrorKind::Unauthenticated,
+                "invalid_api_key",
+                "the API key is unknown or revoked",
+            )
+            .with_header(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")),
+        }
+    }
+}
+
+/// The platform admin, from `Authorization: Bearer <auth.admin_token>`.
+#[derive(Debug, Clone, Copy)]
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(expected) = state.admin_token_hash else {
+            return Err(ApiError::new(
+                ErrorKind::Forbidden,
+                "admin_api_disabled",
+                "the admin API is off; set APP__AUTH__ADMIN_TOKEN to enable it",
+            ));
+        };
+        // Compare digests in constant time: neither content nor length of the token leaks.
+        let given = bearer(parts).map(|t| Sha256::digest(t.as_bytes()));
+        match given {
+            Some(digest) if bool::from(digest.as_slice().ct_eq(&expected)) => Ok(Admin),
+            _ => Err(ApiError::new(
+                ErrorKind::Unauthenticated,
+                "invalid_admin_token",
+                "send the platform admin token as `Authorization: Bearer <token>`",
+            )
+            .with_header(header::WWW_AUTHENTICATE, "Bearer")),
+        }
+    }
+}
+
+/// Parses a path id; anything that is not an id of the kind is simply not found.
+pub fn path_id<T: std::str::FromStr>(raw: &str, resource: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found(resource))
+}

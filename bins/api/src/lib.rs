@@ -1,0 +1,160 @@
+//! # switchboard-api
+//!
+//! The REST API (SPEC §13): thin handlers over the domain crates' services. A handler extracts
+//! (auth, path, query, body), calls one service method with the caller's [`Ctx`], and renders the
+//! result; every rule lives in the services, so other Rust services that use the crates directly
+//! get the same behaviour.
+//!
+//! Routes are declared with their OpenAPI description (`utoipa`), so `/openapi.json` is generated
+//! from the code and cannot drift from it; `/docs` renders it.
+//!
+//! [`Ctx`]: switchboard_core::Ctx
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use switchboard_agents::AgentService;
+use switchboard_core::ErrorKind;
+use switchboard_runtime::Settings;
+use switchboard_tenancy::TenancyService;
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_scalar::{Scalar, Servable};
+
+pub mod error;
+pub mod extract;
+pub mod middleware;
+mod openapi;
+mod routes;
+pub mod seed;
+
+use error::ApiError;
+use middleware::RequestTimeout;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub tenancy: TenancyService,
+    pub agents: AgentService,
+    /// SHA-256 of the platform admin token; `None` turns the admin API off.
+    pub admin_token_hash: Option<[u8; 32]>,
+    pub metrics: PrometheusHandle,
+    pub settings: Arc<Settings>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
+        let tenancy = TenancyService::new(db.clone());
+        let agents = AgentService::new(db.clone(), tenancy.clone());
+        let admin_token_hash = settings
+            .admin_token
+            .as_ref()
+            .map(|t| Sha256::digest(t.expose_secret().as_bytes()).into());
+        Self {
+            db,
+            tenancy,
+            agents,
+            admin_token_hash,
+            metrics: switchboard_runtime::metrics::prometheus(),
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+/// The routes and their OpenAPI document.
+fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(routes::health::healthz))
+        .routes(routes!(routes::health::readyz))
+        .routes(routes!(routes::workspaces::create))
+        .routes(routes!(routes::workspaces::current))
+        .routes(routes!(routes::api_keys::list, routes::api_keys::create))
+        .routes(routes!(routes::api_keys::get, routes::api_keys::revoke))
+        .routes(routes!(routes::agents::list, routes::agents::create))
+        .routes(routes!(
+            routes::agents::get,
+            routes::agents::update,
+            routes::agents::delete
+        ))
+        .split_for_parts()
+}
+
+/// The OpenAPI document, as served at `/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api_router().1
+}
+
+/// The whole application, ready to serve.
+pub fn app(state: AppState) -> Router {
+    let (router, api) = api_router();
+    let body_limit = state.settings.http.body_limit_bytes;
+    let timeout = RequestTimeout(Duration::from_secs(
+        state.settings.http.request_timeout_secs,
+    ));
+    let api_json = Arc::new(api.to_json().unwrap_or_else(|_| "{}".into()));
+    router
+        .route("/metrics", axum::routing::get(routes::health::metrics))
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let body = api_json.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        body.as_str().to_owned(),
+                    )
+                }
+            }),
+        )
+        .merge(Scalar::with_url("/docs", api))
+        .fallback(|| async {
+            ApiError::new(
+                ErrorKind::NotFound,
+                "route_not_found",
+                "no such endpoint; see /docs",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                ErrorKind::MethodNotAllowed,
+                "method_not_allowed",
+                "this endpoint does not accept that method; see /docs",
+            )
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(ErrorKind::Internal, "internal", "panic in handler").into_response()
+        }))
+        .layer(axum::middleware::from_fn_with_state(
+            timeout,
+            middleware::request_context,
+        ))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

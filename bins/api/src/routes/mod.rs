@@ -1,0 +1,46 @@
+//! Handlers, one module per resource. Shared here: list parameters and list bodies.
+
+pub mod agents;
+pub mod api_keys;
+pub mod health;
+pub mod workspaces;
+
+use serde::{Deserialize, Serialize};
+use switchboard_core::{Page, PageRequest};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+
+/// `?limit=&cursor=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl ListParams {
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest::parse(self.limit, self.cursor.as_deref())?)
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct List<T> {
+    pub data: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> From<Page<T>> for List<T> {
+    fn from(p: Page<T>) -> Self {
+        Self {
+            data: p.data,
+            next_cursor: p.next_cursor,
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! `POST /v1/workspaces` (platform admin) and `GET /v1/workspace` (the caller's).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+use switchboard_tenancy::{IssuedApiKey, NewWorkspace, Workspace};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Admin, Auth, Json};
+
+/// A new workspace and its first owner key — the key is shown only here.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedWorkspace {
+    pub workspace: Workspace,
+    pub api_key: IssuedApiKey,
+}
+
+/// Create a workspace (platform admin).
+#[utoipa::path(post, path = "/v1/workspaces", tag = "workspaces",
+    request_body = NewWorkspace,
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, body = CreatedWorkspace),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "admin API off", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    _: Admin,
+    State(state): State<AppState>,
+    Json(input): Json<NewWorkspace>,
+) -> ApiResult<(StatusCode, axum::Json<CreatedWorkspace>)> {
+    let (workspace, api_key) = state.tenancy.create_workspace(input).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedWorkspace { workspace, api_key }),
+    ))
+}
+
+/// The caller's workspace.
+#[utoipa::path(get, path = "/v1/workspace", tag = "workspaces",
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = Workspace),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn current(
+    Auth(ctx): Auth,
+    State(state): State<AppState>,
+) -> ApiResult<axum::Json<Workspace>> {
+    Ok(axum::Json(state.tenancy.workspace(&ctx).await?))
+}
