@@ -14,31 +14,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::response::IntoResponse;
+use axum::extract::FromRef;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use switchboard_agents::AgentService;
-use switchboard_core::ErrorKind;
 use switchboard_runtime::Settings;
 use switchboard_tenancy::TenancyService;
-use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_scalar::{Scalar, Servable};
 
-pub mod error;
-pub mod extract;
-pub mod middleware;
+pub mod auth;
 mod openapi;
 mod routes;
 pub mod seed;
-
-use error::ApiError;
-use middleware::RequestTimeout;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -55,6 +47,18 @@ pub struct AppState {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl FromRef<AppState> for DatabaseConnection {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
+
+impl FromRef<AppState> for PrometheusHandle {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
     }
 }
 
@@ -80,8 +84,8 @@ impl AppState {
 /// The routes and their OpenAPI document.
 fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .routes(routes!(routes::health::healthz))
-        .routes(routes!(routes::health::readyz))
+        .routes(routes!(switchboard_web::health::healthz))
+        .routes(routes!(switchboard_web::health::readyz))
         .routes(routes!(routes::workspaces::create))
         .routes(routes!(routes::workspaces::current))
         .routes(routes!(routes::api_keys::list, routes::api_keys::create))
@@ -104,12 +108,13 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 pub fn app(state: AppState) -> Router {
     let (router, api) = api_router();
     let body_limit = state.settings.http.body_limit_bytes;
-    let timeout = RequestTimeout(Duration::from_secs(
-        state.settings.http.request_timeout_secs,
-    ));
-    let api_json = Arc::new(api.to_json().unwrap_or_else(|_| "{}".into()));
-    router
-        .route("/metrics", axum::routing::get(routes::health::metrics))
+    let timeout = Duration::from_secs(state.settings.http.request_timeout_secs);
+    let api_json: Arc<str> = api.to_json().unwrap_or_else(|_| "{}".into()).into();
+    let router = router
+        .route(
+            "/metrics",
+            axum::routing::get(switchboard_web::health::metrics),
+        )
         .route(
             "/openapi.json",
             axum::routing::get(move || {
@@ -117,35 +122,13 @@ pub fn app(state: AppState) -> Router {
                 async move {
                     (
                         [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        body.as_str().to_owned(),
+                        body.to_string(),
                     )
                 }
             }),
         )
-        .merge(Scalar::with_url("/docs", api))
-        .fallback(|| async {
-            ApiError::new(
-                ErrorKind::NotFound,
-                "route_not_found",
-                "no such endpoint; see /docs",
-            )
-        })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                ErrorKind::MethodNotAllowed,
-                "method_not_allowed",
-                "this endpoint does not accept that method; see /docs",
-            )
-        })
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::new(ErrorKind::Internal, "internal", "panic in handler").into_response()
-        }))
-        .layer(axum::middleware::from_fn_with_state(
-            timeout,
-            middleware::request_context,
-        ))
-        .with_state(state)
+        .merge(Scalar::with_url("/docs", api));
+    switchboard_web::finish(router, body_limit, timeout).with_state(state)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.

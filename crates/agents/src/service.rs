@@ -1,6 +1,5 @@
 //! The agents API that binaries and other crates call.
 
-use chrono::Utc;
 use sea_orm::DatabaseConnection;
 use switchboard_core::error::Violations;
 use switchboard_core::{AgentId, Ctx, Error, Page, PageRequest, Permission, Result};
@@ -47,7 +46,7 @@ impl AgentService {
             Some(zone) => zone,
             None => self.tenancy.workspace(ctx).await?.timezone,
         };
-        let now = Utc::now();
+        let now = switchboard_core::time::now();
         let model = Model {
             id: AgentId::new(),
             workspace_id: ctx.workspace_id().clone(),
@@ -81,7 +80,7 @@ impl AgentService {
         if let Some(language) = patch.language {
             agent.language = language;
         }
-        agent.updated_at = Utc::now();
+        agent.updated_at = switchboard_core::time::now();
         if !store::update(&self.db, ctx.workspace_id(), &agent).await? {
             return Err(Error::not_found("agent"));
         }

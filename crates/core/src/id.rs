@@ -32,8 +32,17 @@ fn parse_prefixed(
     ))
 }
 
+/// Ids made in one process are strictly increasing, even within one millisecond (the ULID
+/// generator increments the random part), so "oldest first" holds for rows made in a burst.
 fn new_body() -> String {
-    ulid::Ulid::new().to_string().to_ascii_lowercase()
+    static GENERATOR: std::sync::Mutex<ulid::Generator> =
+        std::sync::Mutex::new(ulid::Generator::new());
+    let next = GENERATOR
+        .lock()
+        .map_or_else(|_| None, |mut g| g.generate().ok());
+    next.unwrap_or_else(ulid::Ulid::new)
+        .to_string()
+        .to_ascii_lowercase()
 }
 
 macro_rules! define_id {
@@ -156,6 +165,12 @@ mod tests {
                 .is_err()
         );
         assert!("agt01jd3kq7z8m2v5x9c4b6n0p1r8".parse::<AgentId>().is_err());
+    }
+
+    #[test]
+    fn ids_made_in_a_burst_are_strictly_increasing() {
+        let ids: Vec<AgentId> = (0..1000).map(|_| AgentId::new()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - [`page`]: cursor pagination (`limit`, `cursor` → `{data, next_cursor}`).
 //! - [`db`]: connecting to SQLite (WAL) or PostgreSQL, and classifying database errors.
 //! - [`language`]: the nine line languages.
+//! - [`time`]: `now()` at the precision both engines store (microseconds).
 //!
 //! Invariant: parsing happens at the edge. Functions that take these types never re-validate them.
 
@@ -26,6 +27,7 @@ pub mod page;
 pub mod period;
 pub mod phone;
 pub mod text;
+pub mod time;
 
 pub use ctx::{Ctx, Permission, Principal, Role};
 pub use error::{DomainError, Error, ErrorKind, FieldError};

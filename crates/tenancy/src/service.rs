@@ -1,6 +1,6 @@
 //! The tenancy API that binaries and other crates call.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -49,7 +49,7 @@ impl TenancyService {
     /// caller has checked the admin token.
     pub async fn create_workspace(&self, input: NewWorkspace) -> Result<(Workspace, IssuedApiKey)> {
         let name = input.validate()?;
-        let now = Utc::now();
+        let now = switchboard_core::time::now();
         let ws = workspace::Model {
             id: WorkspaceId::new(),
             name,
@@ -88,7 +88,7 @@ impl TenancyService {
         let Some(key) = store::find_active_key_by_hash(&self.db, &hash_key(secret)).await? else {
             return Ok(None);
         };
-        let now = Utc::now();
+        let now = switchboard_core::time::now();
         if key.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY) {
             if let Err(e) = store::touch_key(&self.db, &key.id, now).await {
                 tracing::warn!(api_key_id = %key.id, error = %e, "could not record key use");
@@ -133,7 +133,7 @@ impl TenancyService {
     pub async fn revoke_api_key(&self, ctx: &Ctx, id: &ApiKeyId) -> Result<ApiKey> {
         ctx.require(Permission::ApiKeysManage)?;
         let ws = ctx.workspace_id();
-        let now = Utc::now();
+        let now = switchboard_core::time::now();
         let txn = self.db.begin().await?;
         // Serialise revocations in this workspace so two owners cannot revoke each other at once.
         store::lock_workspace(&txn, ws, now).await?;
@@ -158,7 +158,7 @@ impl TenancyService {
 
     /// Sets a system flag once; `true` only for the caller that set it.
     pub async fn claim_flag(&self, key: &str, value: &str) -> Result<bool> {
-        match store::insert_flag(&self.db, key, value, Utc::now()).await {
+        match store::insert_flag(&self.db, key, value, switchboard_core::time::now()).await {
             Ok(()) => Ok(true),
             Err(e) if is_unique_violation(&e) => Ok(false),
             Err(e) => Err(e.into()),
@@ -175,7 +175,7 @@ fn new_key_model(ws: &WorkspaceId, name: String, role: Role) -> (api_key::Model,
         role,
         key_hash: hash_key(&secret),
         key_prefix: secret[KEY_PREFIX.len()..KEY_PREFIX.len() + 8].to_owned(),
-        created_at: Utc::now(),
+        created_at: switchboard_core::time::now(),
         last_used_at: None,
         revoked_at: None,
     };

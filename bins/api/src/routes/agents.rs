@@ -9,8 +9,9 @@ use utoipa::IntoParams;
 
 use super::{List, ListParams};
 use crate::AppState;
-use crate::error::{ApiResult, Problem};
-use crate::extract::{Auth, Json, Query, path_id};
+use crate::auth::Auth;
+use switchboard_web::extract::{Json, Query, path_id};
+use switchboard_web::{ApiResult, Problem};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -7,8 +7,9 @@ use switchboard_tenancy::{ApiKey, IssuedApiKey, NewApiKey};
 
 use super::{List, ListParams};
 use crate::AppState;
-use crate::error::{ApiResult, Problem};
-use crate::extract::{Auth, Json, Query, path_id};
+use crate::auth::Auth;
+use switchboard_web::extract::{Json, Query, path_id};
+use switchboard_web::{ApiResult, Problem};
 
 /// List the workspace's API keys (never their secrets).
 #[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", params(ListParams),

@@ -2,14 +2,13 @@
 
 pub mod agents;
 pub mod api_keys;
-pub mod health;
 pub mod workspaces;
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::{Page, PageRequest};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use switchboard_web::ApiError;
 
 /// `?limit=&cursor=`.
 #[derive(Debug, Deserialize, IntoParams)]

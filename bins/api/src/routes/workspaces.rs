@@ -7,8 +7,9 @@ use switchboard_tenancy::{IssuedApiKey, NewWorkspace, Workspace};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::error::{ApiResult, Problem};
-use crate::extract::{Admin, Auth, Json};
+use crate::auth::{Admin, Auth};
+use switchboard_web::extract::Json;
+use switchboard_web::{ApiResult, Problem};
 
 /// A new workspace and its first owner key — the key is shown only here.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,1 +1,11 @@
-//! api integration tests
+//! HTTP tests: the real app on port 0, a fresh database per test, every engine available.
+
+mod agents;
+mod api_keys;
+mod bad_input;
+mod harness;
+mod isolation;
+mod ops;
+mod roles;
+mod startup;
+mod workspaces;

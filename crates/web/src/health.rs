@@ -8,7 +8,9 @@ use serde::Serialize;
 use switchboard_core::ErrorKind;
 use utoipa::ToSchema;
 
-use crate::AppState;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sea_orm::DatabaseConnection;
+
 use crate::error::{ApiError, ApiResult, Problem};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -27,8 +29,8 @@ pub async fn healthz() -> Json<Health> {
     (status = 200, body = Health),
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
-pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    state.db.ping().await.map_err(|e| {
+pub async fn readyz(State(db): State<DatabaseConnection>) -> ApiResult<Json<Health>> {
+    db.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
         ApiError::new(
             ErrorKind::Unavailable,
@@ -40,9 +42,9 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
 }
 
 /// Prometheus text exposition.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(State(handle): State<PrometheusHandle>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
+        handle.render(),
     )
 }

@@ -1,17 +1,14 @@
 //! Extractors that turn every kind of bad input into a precise 4xx problem, never a 5xx:
 //! [`Json`] (415 not JSON, 413 too large, 400 malformed, 422 wrong type / unknown value with the
-//! field's path), [`Query`] (422 naming the parameter), [`Auth`] (401) and [`Admin`] (401/403).
+//! field's path) and [`Query`] (422 naming the parameter).
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
-use switchboard_core::{Ctx, ErrorKind, FieldError};
+use switchboard_core::{ErrorKind, FieldError};
 
-use crate::AppState;
 use crate::error::ApiError;
 
 /// A JSON request body.
@@ -54,6 +51,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 )
             }
         })?;
+        // Every body this API takes is an object; serde would also read a struct from an array.
+        if bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b != b'{')
+            && serde_json::from_slice::<serde_json::Value>(&bytes).is_ok()
+        {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "body",
+                "must be a JSON object",
+            )]));
+        }
         parse_json(&bytes).map(Json)
     }
 }
@@ -68,15 +77,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         match inner.classify() {
             serde_json::error::Category::Data => {
                 let message = strip_position(&inner.to_string());
-                let field = unknown_field(&message)
-                    .map(|f| {
-                        if path == "." {
-                            f.to_owned()
-                        } else {
-                            format!("{path}.{f}")
-                        }
-                    })
-                    .unwrap_or_else(|| if path == "." { "body".to_owned() } else { path });
+                // The path already ends at an unknown field; at the root it is empty.
+                let field = match (path.as_str(), unknown_field(&message)) {
+                    (".", Some(f)) => f.to_owned(),
+                    (".", None) => "body".to_owned(),
+                    _ => path,
+                };
                 ApiError::invalid(vec![FieldError::new(field, message)])
             }
             _ => malformed(&inner),
@@ -127,75 +133,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
                 };
                 ApiError::invalid(vec![FieldError::new(field, err.into_inner().to_string())])
             })
-    }
-}
-
-/// The caller's context, from `Authorization: Bearer sk_…`.
-#[derive(Debug, Clone)]
-pub struct Auth(pub Ctx);
-
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
-impl FromRequestParts<AppState> for Auth {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let Some(secret) = bearer(parts) else {
-            return Err(ApiError::new(
-                ErrorKind::Unauthenticated,
-                "unauthenticated",
-                "send your API key as `Authorization: Bearer sk_…`",
-            )
-            .with_header(header::WWW_AUTHENTICATE, "Bearer"));
-        };
-        match state.tenancy.authenticate(secret).await? {
-            Some(ctx) => Ok(Auth(ctx)),
-            None => Err(ApiError::new(
-                ErrorKind::Unauthenticated,
-                "invalid_api_key",
-                "the API key is unknown or revoked",
-            )
-            .with_header(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")),
-        }
-    }
-}
-
-/// The platform admin, from `Authorization: Bearer <auth.admin_token>`.
-#[derive(Debug, Clone, Copy)]
-pub struct Admin;
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let Some(expected) = state.admin_token_hash else {
-            return Err(ApiError::new(
-                ErrorKind::Forbidden,
-                "admin_api_disabled",
-                "the admin API is off; set APP__AUTH__ADMIN_TOKEN to enable it",
-            ));
-        };
-        // Compare digests in constant time: neither content nor length of the token leaks.
-        let given = bearer(parts).map(|t| Sha256::digest(t.as_bytes()));
-        match given {
-            Some(digest) if bool::from(digest.as_slice().ct_eq(&expected)) => Ok(Admin),
-            _ => Err(ApiError::new(
-                ErrorKind::Unauthenticated,
-                "invalid_admin_token",
-                "send the platform admin token as `Authorization: Bearer <token>`",
-            )
-            .with_header(header::WWW_AUTHENTICATE, "Bearer")),
-        }
     }
 }
 

@@ -1,0 +1,180 @@
+//! `spawn_app`: the real router on 127.0.0.1:0 over a test database, plus small request helpers.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::{Value, json};
+use switchboard_api::{AppState, app, serve};
+use switchboard_runtime::{Binary, Settings};
+use switchboard_testkit::TestDb;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+}
+
+/// A workspace made through the admin API, with its owner key.
+pub struct Ws {
+    pub id: String,
+    pub owner: String,
+}
+
+pub async fn spawn_app(db: TestDb) -> TestApp {
+    spawn_app_with(db, &[("APP__AUTH__ADMIN_TOKEN", ADMIN_TOKEN)]).await
+}
+
+pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("APP__DATABASE__URL".into(), db.url.clone()),
+        ("APP__HTTP__BODY_LIMIT_BYTES".into(), BODY_LIMIT.to_string()),
+    ]);
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let settings =
+        Settings::load_from(Binary::Api, &env, Path::new("/nonexistent")).expect("test settings");
+    let state = AppState::new(db.conn.clone(), settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(listener, app(state), std::future::pending()));
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        db,
+    }
+}
+
+impl TestApp {
+    pub fn request(&self, method: Method, path: &str, key: Option<&str>) -> RequestBuilder {
+        let rb = self.client.request(method, format!("{}{path}", self.base));
+        match key {
+            Some(k) => rb.bearer_auth(k),
+            None => rb,
+        }
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Response {
+        self.request(Method::GET, path, Some(key))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn send_json(&self, method: Method, path: &str, key: &str, body: Value) -> Response {
+        self.request(method, path, Some(key))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> Response {
+        self.send_json(Method::POST, path, key, body).await
+    }
+
+    pub async fn patch(&self, path: &str, key: &str, body: Value) -> Response {
+        self.send_json(Method::PATCH, path, key, body).await
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> Response {
+        self.request(Method::DELETE, path, Some(key))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn create_workspace(&self, name: &str) -> Ws {
+        let res = self
+            .request(Method::POST, "/v1/workspaces", Some(ADMIN_TOKEN))
+            .json(&json!({"name": name, "timezone": "Europe/Berlin"}))
+            .send()
+            .await
+            .unwrap();
+        let body = expect(res, 201).await;
+        assert_eq!(body["api_key"]["role"], "owner");
+        Ws {
+            id: body["workspace"]["id"].as_str().unwrap().to_owned(),
+            owner: body["api_key"]["key"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Issues a key of `role` in `ws` with the owner key.
+    pub async fn key(&self, ws: &Ws, role: &str) -> String {
+        let body = expect(
+            self.post(
+                "/v1/api-keys",
+                &ws.owner,
+                json!({"name": format!("{role} key"), "role": role}),
+            )
+            .await,
+            201,
+        )
+        .await;
+        body["key"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn create_agent(&self, key: &str, body: Value) -> Value {
+        expect(self.post("/v1/agents", key, body).await, 201).await
+    }
+}
+
+/// Asserts the status and returns the JSON body (null for an empty body).
+pub async fn expect(res: Response, status: u16) -> Value {
+    let got = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    }
+}
+
+/// Asserts a problem+json answer with `status` and `code`, and returns it.
+pub async fn expect_problem(res: Response, status: u16, code: &str) -> Value {
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = expect(res, status).await;
+    assert_eq!(content_type, "application/problem+json", "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["type"], format!("urn:switchboard:problem:{code}"));
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    assert_eq!(
+        body["request_id"].as_str(),
+        request_id.as_deref(),
+        "request id in body and header differ"
+    );
+    body
+}
+
+/// The field names of a 422's `errors`.
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["field"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

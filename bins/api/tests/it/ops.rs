@@ -1,0 +1,131 @@
+//! Operational endpoints and the generated API description.
+
+use switchboard_testkit::each_engine;
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn health_readiness_metrics_and_request_ids() {
+    each_engine(|db| async move {
+        let app = spawn_app(db).await;
+        let get = |p: &'static str| app.request(reqwest::Method::GET, p, None).send();
+        assert_eq!(
+            expect(get("/healthz").await.unwrap(), 200).await["status"],
+            "ok"
+        );
+        assert_eq!(
+            expect(get("/readyz").await.unwrap(), 200).await["status"],
+            "ready"
+        );
+
+        let echoed = app
+            .request(reqwest::Method::GET, "/healthz", None)
+            .header("x-request-id", "trace-abc-123")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(echoed.headers()["x-request-id"], "trace-abc-123");
+        let made = get("/healthz").await.unwrap();
+        assert!(
+            made.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .starts_with("req_")
+        );
+        let hostile = app
+            .request(reqwest::Method::GET, "/healthz", None)
+            .header("x-request-id", "<script>")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            hostile.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .starts_with("req_"),
+            "unsafe ids are replaced"
+        );
+
+        let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("http_requests_total"), "{metrics}");
+        assert!(metrics.contains("path=\"/healthz\""), "{metrics}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn readiness_fails_with_503_when_the_database_is_gone() {
+    let db = switchboard_testkit::fresh(switchboard_core::db::Engine::Sqlite).await;
+    let conn = db.conn.clone();
+    let app = spawn_app(db).await;
+    conn.close().await.unwrap();
+    let res = app
+        .request(reqwest::Method::GET, "/readyz", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["retry-after"], "1");
+    expect_problem(res, 503, "database_unavailable").await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_and_docs_render_it() {
+    each_engine(|db| async move {
+        let app = spawn_app(db).await;
+        let doc = expect(
+            app.request(reqwest::Method::GET, "/openapi.json", None)
+                .send()
+                .await
+                .unwrap(),
+            200,
+        )
+        .await;
+        assert!(
+            doc["openapi"].as_str().unwrap().starts_with("3.1"),
+            "{}",
+            doc["openapi"]
+        );
+        for (path, method) in [
+            ("/v1/workspaces", "post"),
+            ("/v1/workspace", "get"),
+            ("/v1/api-keys", "get"),
+            ("/v1/api-keys", "post"),
+            ("/v1/api-keys/{id}", "delete"),
+            ("/v1/agents", "get"),
+            ("/v1/agents", "post"),
+            ("/v1/agents/{id}", "get"),
+            ("/v1/agents/{id}", "patch"),
+            ("/v1/agents/{id}", "delete"),
+            ("/healthz", "get"),
+            ("/readyz", "get"),
+        ] {
+            assert!(
+                doc["paths"][path][method].is_object(),
+                "{method} {path} is not documented"
+            );
+        }
+        for schema in [
+            "Agent",
+            "NewAgent",
+            "AgentPatch",
+            "Problem",
+            "FieldError",
+            "IssuedApiKey",
+            "CreatedWorkspace",
+        ] {
+            assert!(
+                doc["components"]["schemas"][schema].is_object(),
+                "schema {schema} missing"
+            );
+        }
+        assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+        let docs = app
+            .request(reqwest::Method::GET, "/docs", None)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(docs.status(), 200);
+        assert!(docs.text().await.unwrap().to_lowercase().contains("<html"));
+    })
+    .await;
+}
