@@ -77,10 +77,8 @@ async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
         seed::print_banner(&seeded, &api_base);
         return Ok(());
     }
-    if demo {
-        if let Some(seeded) = seed::seed_once(&state.tenancy, &state.agents).await? {
-            seed::print_banner(&seeded, &api_base);
-        }
+    if demo && let Some(seeded) = seed::seed_once(&state.tenancy, &state.agents).await? {
+        seed::print_banner(&seeded, &api_base);
     }
 
     let listener = tokio::net::TcpListener::bind(addr)

@@ -100,8 +100,10 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let file = opts.get_filename();
-            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                if file.to_str() != Some(":memory:") {
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+                && file.to_str() != Some(":memory:")
+            {
+                {
                     std::fs::create_dir_all(dir).map_err(|e| {
                         DbErr::Custom(format!(
                             "cannot create database folder {}: {e}",

@@ -37,12 +37,13 @@ fn parse_prefixed(
 fn new_body() -> String {
     static GENERATOR: std::sync::Mutex<ulid::Generator> =
         std::sync::Mutex::new(ulid::Generator::new());
-    let next = GENERATOR
-        .lock()
-        .map_or_else(|_| None, |mut g| g.generate().ok());
-    next.unwrap_or_else(ulid::Ulid::new)
-        .to_string()
-        .to_ascii_lowercase()
+    let next = GENERATOR.lock().ok().and_then(|mut g| g.generate().ok());
+    // `Ulid::default()` is the nil id; a fresh random one is the right fallback.
+    let ulid = match next {
+        Some(u) => u,
+        None => ulid::Ulid::new(),
+    };
+    ulid.to_string().to_ascii_lowercase()
 }
 
 macro_rules! define_id {

@@ -89,10 +89,10 @@ impl TenancyService {
             return Ok(None);
         };
         let now = switchboard_core::time::now();
-        if key.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY) {
-            if let Err(e) = store::touch_key(&self.db, &key.id, now).await {
-                tracing::warn!(api_key_id = %key.id, error = %e, "could not record key use");
-            }
+        if key.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY)
+            && let Err(e) = store::touch_key(&self.db, &key.id, now).await
+        {
+            tracing::warn!(api_key_id = %key.id, error = %e, "could not record key use");
         }
         Ok(Some(Ctx::for_api_key(key.workspace_id, key.id, key.role)))
     }

@@ -1,6 +1,8 @@
 //! The schema round trip on every engine: up → down → up leaves a working schema, and down
 //! removes everything up created.
 
+#![allow(clippy::unwrap_used)]
+
 use sea_orm::{ConnectionTrait, Statement};
 use switchboard_core::db::Engine;
 use switchboard_migrations::{Migrator, MigratorTrait};

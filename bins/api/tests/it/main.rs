@@ -1,5 +1,7 @@
 //! HTTP tests: the real app on port 0, a fresh database per test, every engine available.
 
+#![allow(clippy::unwrap_used)]
+
 mod agents;
 mod api_keys;
 mod bad_input;

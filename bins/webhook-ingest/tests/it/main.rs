@@ -1,5 +1,7 @@
 //! webhook-ingest serves its operational endpoints on every engine.
 
+#![allow(clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use switchboard_testkit::each_engine;
