@@ -57,28 +57,11 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(Workspaces::Table)
-                .col(
-                    ColumnDef::new(Workspaces::Id)
-                        .string_len(40)
-                        .not_null()
-                        .primary_key(),
-                )
+                .col(ColumnDef::new(Workspaces::Id).string_len(40).not_null().primary_key())
                 .col(ColumnDef::new(Workspaces::Name).string_len(200).not_null())
-                .col(
-                    ColumnDef::new(Workspaces::Timezone)
-                        .string_len(64)
-                        .not_null(),
-                )
-                .col(
-                    ColumnDef::new(Workspaces::CreatedAt)
-                        .timestamp_with_time_zone()
-                        .not_null(),
-                )
-                .col(
-                    ColumnDef::new(Workspaces::UpdatedAt)
-                        .timestamp_with_time_zone()
-                        .not_null(),
-                )
+                .col(ColumnDef::new(Workspaces::Timezone).string_len(64).not_null())
+                .col(ColumnDef::new(Workspaces::CreatedAt).timestamp_with_time_zone().not_null())
+                .col(ColumnDef::new(Workspaces::UpdatedAt).timestamp_with_time_zone().not_null())
                 .to_owned(),
         )
         .await?;
@@ -86,41 +69,15 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(ApiKeys::Table)
-                .col(
-                    ColumnDef::new(ApiKeys::Id)
-                        .string_len(40)
-                        .not_null()
-                        .primary_key(),
-                )
-                .col(
-                    ColumnDef::new(ApiKeys::WorkspaceId)
-                        .string_len(40)
-                        .not_null(),
-                )
+                .col(ColumnDef::new(ApiKeys::Id).string_len(40).not_null().primary_key())
+                .col(ColumnDef::new(ApiKeys::WorkspaceId).string_len(40).not_null())
                 .col(ColumnDef::new(ApiKeys::Name).string_len(200).not_null())
                 .col(ColumnDef::new(ApiKeys::Role).string_len(16).not_null())
-                .col(
-                    ColumnDef::new(ApiKeys::KeyHash)
-                        .string_len(64)
-                        .not_null()
-                        .unique_key(),
-                )
+                .col(ColumnDef::new(ApiKeys::KeyHash).string_len(64).not_null().unique_key())
                 .col(ColumnDef::new(ApiKeys::KeyPrefix).string_len(16).not_null())
-                .col(
-                    ColumnDef::new(ApiKeys::CreatedAt)
-                        .timestamp_with_time_zone()
-                        .not_null(),
-                )
-                .col(
-                    ColumnDef::new(ApiKeys::LastUsedAt)
-                        .timestamp_with_time_zone()
-                        .null(),
-                )
-                .col(
-                    ColumnDef::new(ApiKeys::RevokedAt)
-                        .timestamp_with_time_zone()
-                        .null(),
-                )
+                .col(ColumnDef::new(ApiKeys::CreatedAt).timestamp_with_time_zone().not_null())
+                .col(ColumnDef::new(ApiKeys::LastUsedAt).timestamp_with_time_zone().null())
+                .col(ColumnDef::new(ApiKeys::RevokedAt).timestamp_with_time_zone().null())
                 .foreign_key(
                     ForeignKey::create()
                         .name("fk_api_keys_workspace")
@@ -144,31 +101,14 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(Agents::Table)
-                .col(
-                    ColumnDef::new(Agents::Id)
-                        .string_len(40)
-                        .not_null()
-                        .primary_key(),
-                )
-                .col(
-                    ColumnDef::new(Agents::WorkspaceId)
-                        .string_len(40)
-                        .not_null(),
-                )
+                .col(ColumnDef::new(Agents::Id).string_len(40).not_null().primary_key())
+                .col(ColumnDef::new(Agents::WorkspaceId).string_len(40).not_null())
                 .col(ColumnDef::new(Agents::Name).string_len(480).not_null())
                 .col(ColumnDef::new(Agents::Status).string_len(16).not_null())
                 .col(ColumnDef::new(Agents::Timezone).string_len(64).not_null())
                 .col(ColumnDef::new(Agents::Language).string_len(8).not_null())
-                .col(
-                    ColumnDef::new(Agents::CreatedAt)
-                        .timestamp_with_time_zone()
-                        .not_null(),
-                )
-                .col(
-                    ColumnDef::new(Agents::UpdatedAt)
-                        .timestamp_with_time_zone()
-                        .not_null(),
-                )
+                .col(ColumnDef::new(Agents::CreatedAt).timestamp_with_time_zone().not_null())
+                .col(ColumnDef::new(Agents::UpdatedAt).timestamp_with_time_zone().not_null())
                 .foreign_key(
                     ForeignKey::create()
                         .name("fk_agents_workspace")
@@ -192,35 +132,18 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(SystemFlags::Table)
-                .col(
-                    ColumnDef::new(SystemFlags::Key)
-                        .string_len(64)
-                        .not_null()
-                        .primary_key(),
-                )
-                .col(
-                    ColumnDef::new(SystemFlags::Value)
-                        .string_len(200)
-                        .not_null(),
-                )
-                .col(
-                    ColumnDef::new(SystemFlags::CreatedAt)
-                        .timestamp_with_time_zone()
-                        .not_null(),
-                )
+                .col(ColumnDef::new(SystemFlags::Key).string_len(64).not_null().primary_key())
+                .col(ColumnDef::new(SystemFlags::Value).string_len(200).not_null())
+                .col(ColumnDef::new(SystemFlags::CreatedAt).timestamp_with_time_zone().not_null())
                 .to_owned(),
         )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(SystemFlags::Table).to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(Agents::Table).to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(ApiKeys::Table).to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(Workspaces::Table).to_owned())
-            .await
+        m.drop_table(Table::drop().table(SystemFlags::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(Agents::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(ApiKeys::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(Workspaces::Table).to_owned()).await
     }
 }

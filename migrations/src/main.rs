@@ -8,10 +8,7 @@ use switchboard_core::db::{DbOptions, connect, redact_url};
 use switchboard_migrations::Migrator;
 
 #[derive(Parser)]
-#[command(
-    version,
-    about = "Apply or roll back Switchboard's schema on SQLite or PostgreSQL"
-)]
+#[command(version, about = "Apply or roll back Switchboard's schema on SQLite or PostgreSQL")]
 struct Cli {
     /// sqlite://… or postgres://…
     #[arg(

@@ -24,10 +24,7 @@ fn bearer(parts: &Parts) -> Option<&str> {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(secret) = bearer(parts) else {
             return Err(ApiError::new(
                 ErrorKind::Unauthenticated,
@@ -55,10 +52,7 @@ pub struct Admin;
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(expected) = state.admin_token_hash else {
             return Err(ApiError::new(
                 ErrorKind::Forbidden,

@@ -66,10 +66,8 @@ impl AppState {
     pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
         let tenancy = TenancyService::new(db.clone());
         let agents = AgentService::new(db.clone(), tenancy.clone());
-        let admin_token_hash = settings
-            .admin_token
-            .as_ref()
-            .map(|t| Sha256::digest(t.expose_secret().as_bytes()).into());
+        let admin_token_hash =
+            settings.admin_token.as_ref().map(|t| Sha256::digest(t.expose_secret().as_bytes()).into());
         Self {
             db,
             tenancy,
@@ -91,11 +89,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::api_keys::list, routes::api_keys::create))
         .routes(routes!(routes::api_keys::get, routes::api_keys::revoke))
         .routes(routes!(routes::agents::list, routes::agents::create))
-        .routes(routes!(
-            routes::agents::get,
-            routes::agents::update,
-            routes::agents::delete
-        ))
+        .routes(routes!(routes::agents::get, routes::agents::update, routes::agents::delete))
         .split_for_parts()
 }
 
@@ -111,20 +105,12 @@ pub fn app(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.settings.http.request_timeout_secs);
     let api_json: Arc<str> = api.to_json().unwrap_or_else(|_| "{}".into()).into();
     let router = router
-        .route(
-            "/metrics",
-            axum::routing::get(switchboard_web::health::metrics),
-        )
+        .route("/metrics", axum::routing::get(switchboard_web::health::metrics))
         .route(
             "/openapi.json",
             axum::routing::get(move || {
                 let body = api_json.clone();
-                async move {
-                    (
-                        [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        body.to_string(),
-                    )
-                }
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()) }
             }),
         )
         .merge(Scalar::with_url("/docs", api));
@@ -137,7 +123,5 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

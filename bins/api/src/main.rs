@@ -81,13 +81,10 @@ async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
         seed::print_banner(&seeded, &api_base);
     }
 
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, mode = if sandbox { "sandbox" } else { "live" }, "switchboard-api listening; docs at /docs");
-    serve(listener, app(state), switchboard_runtime::shutdown_signal())
-        .await
-        .context("server error")?;
+    serve(listener, app(state), switchboard_runtime::shutdown_signal()).await.context("server error")?;
     tracing::info!("switchboard-api stopped cleanly");
     Ok(())
 }

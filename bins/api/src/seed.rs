@@ -51,10 +51,7 @@ pub enum SeedError {
 }
 
 /// Seeds the demo workspace unless some start already did. `None` when nothing was done.
-pub async fn seed_once(
-    tenancy: &TenancyService,
-    agents: &AgentService,
-) -> Result<Option<Seeded>, SeedError> {
+pub async fn seed_once(tenancy: &TenancyService, agents: &AgentService) -> Result<Option<Seeded>, SeedError> {
     if !tenancy.claim_flag(FLAG, "claimed").await? {
         return Ok(None);
     }
@@ -63,33 +60,21 @@ pub async fn seed_once(
 
 /// Seeds a demo workspace now (the `seed` subcommand; always creates a new one).
 pub async fn seed(tenancy: &TenancyService, agents: &AgentService) -> Result<Seeded, SeedError> {
-    let fixture: Fixture =
-        toml::from_str(DEMO_FIXTURE).map_err(|e| SeedError::Fixture(e.to_string()))?;
+    let fixture: Fixture = toml::from_str(DEMO_FIXTURE).map_err(|e| SeedError::Fixture(e.to_string()))?;
     let (workspace, owner_key) = tenancy
-        .create_workspace(NewWorkspace {
-            name: fixture.workspace.name,
-            timezone: fixture.workspace.timezone,
-        })
+        .create_workspace(NewWorkspace { name: fixture.workspace.name, timezone: fixture.workspace.timezone })
         .await?;
     let ctx = Ctx::system(workspace.id.clone());
     for a in fixture.agents {
         agents
             .create(
                 &ctx,
-                NewAgent {
-                    name: a.name,
-                    status: a.status,
-                    timezone: a.timezone,
-                    language: a.language,
-                },
+                NewAgent { name: a.name, status: a.status, timezone: a.timezone, language: a.language },
             )
             .await?;
     }
     tracing::info!(workspace_id = %workspace.id, "demo workspace seeded");
-    Ok(Seeded {
-        workspace,
-        owner_key,
-    })
+    Ok(Seeded { workspace, owner_key })
 }
 
 /// Prints the one-time banner with the owner key (stdout, so it can be captured by scripts).

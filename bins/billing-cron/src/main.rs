@@ -28,9 +28,7 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (n, unit) = s.split_at(split);
-    let n: u64 = n
-        .parse()
-        .map_err(|_| format!("`{s}` is not an interval such as 30s, 15m or 1h"))?;
+    let n: u64 = n.parse().map_err(|_| format!("`{s}` is not an interval such as 30s, 15m or 1h"))?;
     let secs = match unit {
         "" | "s" => n,
         "m" => n * 60,
@@ -113,9 +111,7 @@ mod tests {
     #[test]
     fn instants() {
         assert_eq!(
-            parse_instant("2026-11-30T23:00:00+01:00")
-                .unwrap()
-                .to_rfc3339(),
+            parse_instant("2026-11-30T23:00:00+01:00").unwrap().to_rfc3339(),
             "2026-11-30T22:00:00+00:00"
         );
         assert!(parse_instant("yesterday").is_err());

@@ -41,10 +41,7 @@ impl FromRef<IngestState> for PrometheusHandle {
 
 /// The ingest application.
 pub fn app(db: DatabaseConnection, body_limit: usize, timeout: Duration) -> Router {
-    let state = IngestState {
-        db,
-        metrics: switchboard_runtime::metrics::prometheus(),
-    };
+    let state = IngestState { db, metrics: switchboard_runtime::metrics::prometheus() };
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

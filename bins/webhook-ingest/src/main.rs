@@ -33,9 +33,8 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         settings.http.body_limit_bytes,
         Duration::from_secs(settings.http.request_timeout_secs),
     );
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, public_base_url = %settings.public_base_url, "switchboard-webhook-ingest listening");
     axum::serve(listener, app)
         .with_graceful_shutdown(switchboard_runtime::shutdown_signal())

@@ -21,12 +21,7 @@ impl AgentService {
         Self { db, tenancy }
     }
 
-    pub async fn list(
-        &self,
-        ctx: &Ctx,
-        filter: &AgentFilter,
-        page: &PageRequest,
-    ) -> Result<Page<Agent>> {
+    pub async fn list(&self, ctx: &Ctx, filter: &AgentFilter, page: &PageRequest) -> Result<Page<Agent>> {
         ctx.require(Permission::Read)?;
         let rows = store::list(&self.db, ctx.workspace_id(), filter, page).await?;
         Ok(Page::from_rows(rows, page, |a| a.id.to_string()).map(Agent::from))
@@ -98,8 +93,6 @@ impl AgentService {
     }
 
     async fn find(&self, ctx: &Ctx, id: &AgentId) -> Result<Model> {
-        store::find(&self.db, ctx.workspace_id(), id)
-            .await?
-            .ok_or(Error::not_found("agent"))
+        store::find(&self.db, ctx.workspace_id(), id).await?.ok_or(Error::not_found("agent"))
     }
 }

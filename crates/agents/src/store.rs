@@ -2,8 +2,8 @@
 
 use sea_orm::ActiveValue::NotSet;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 use switchboard_core::{AgentId, PageRequest, WorkspaceId};
 
@@ -14,11 +14,7 @@ fn scoped(ws: &WorkspaceId) -> Select<Entity> {
     Entity::find().filter(Column::WorkspaceId.eq(ws.clone()))
 }
 
-pub async fn find(
-    db: &impl ConnectionTrait,
-    ws: &WorkspaceId,
-    id: &AgentId,
-) -> Result<Option<Model>, DbErr> {
+pub async fn find(db: &impl ConnectionTrait, ws: &WorkspaceId, id: &AgentId) -> Result<Option<Model>, DbErr> {
     scoped(ws).filter(Column::Id.eq(id.clone())).one(db).await
 }
 
@@ -35,10 +31,7 @@ pub async fn list(
     if let Some(after) = &page.after {
         q = q.filter(Column::Id.gt(after.as_str()));
     }
-    q.order_by_asc(Column::Id)
-        .limit(page.fetch_limit())
-        .all(db)
-        .await
+    q.order_by_asc(Column::Id).limit(page.fetch_limit()).all(db).await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, m: Model) -> Result<Model, DbErr> {
@@ -46,11 +39,7 @@ pub async fn insert(db: &impl ConnectionTrait, m: Model) -> Result<Model, DbErr>
 }
 
 /// Writes every mutable column of `changed` to the row of the same id in `ws`.
-pub async fn update(
-    db: &impl ConnectionTrait,
-    ws: &WorkspaceId,
-    changed: &Model,
-) -> Result<bool, DbErr> {
+pub async fn update(db: &impl ConnectionTrait, ws: &WorkspaceId, changed: &Model) -> Result<bool, DbErr> {
     let mut am = changed.clone().into_active_model().reset_all();
     am.id = NotSet;
     am.workspace_id = NotSet;
@@ -64,11 +53,7 @@ pub async fn update(
     Ok(res.rows_affected == 1)
 }
 
-pub async fn delete(
-    db: &impl ConnectionTrait,
-    ws: &WorkspaceId,
-    id: &AgentId,
-) -> Result<bool, DbErr> {
+pub async fn delete(db: &impl ConnectionTrait, ws: &WorkspaceId, id: &AgentId) -> Result<bool, DbErr> {
     let res = Entity::delete_many()
         .filter(Column::WorkspaceId.eq(ws.clone()))
         .filter(Column::Id.eq(id.clone()))

@@ -57,9 +57,10 @@ impl Role {
         use Permission::*;
         match permission {
             Read | MessagesSend | ConversationsManage | NotificationsManage => true,
-            NumbersCreate | NumbersRelease | NumbersWrite | AgentsWrite | LinesWrite
-            | TargetsWrite | ChannelsWrite | EmailWrite | WhatsappWrite | ConversationsDelete
-            | BillingRead => matches!(self, Role::Owner | Role::Admin),
+            NumbersCreate | NumbersRelease | NumbersWrite | AgentsWrite | LinesWrite | TargetsWrite
+            | ChannelsWrite | EmailWrite | WhatsappWrite | ConversationsDelete | BillingRead => {
+                matches!(self, Role::Owner | Role::Admin)
+            }
             ApiKeysManage | WebhookSecretRead => self == Role::Owner,
         }
     }
@@ -139,20 +140,12 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn for_api_key(workspace_id: WorkspaceId, key_id: ApiKeyId, role: Role) -> Self {
-        Self {
-            workspace_id,
-            role,
-            principal: Principal::ApiKey(key_id),
-        }
+        Self { workspace_id, role, principal: Principal::ApiKey(key_id) }
     }
 
     /// Switchboard's own jobs act with the owner's rights inside one workspace.
     pub fn system(workspace_id: WorkspaceId) -> Self {
-        Self {
-            workspace_id,
-            role: Role::Owner,
-            principal: Principal::System,
-        }
+        Self { workspace_id, role: Role::Owner, principal: Principal::System }
     }
 
     pub fn workspace_id(&self) -> &WorkspaceId {
@@ -169,11 +162,7 @@ impl Ctx {
 
     /// `Err(Error::Forbidden)` naming the permission when the role lacks it.
     pub fn require(&self, permission: Permission) -> Result<(), Error> {
-        if self.role.allows(permission) {
-            Ok(())
-        } else {
-            Err(Error::Forbidden(permission))
-        }
+        if self.role.allows(permission) { Ok(()) } else { Err(Error::Forbidden(permission)) }
     }
 }
 
@@ -187,14 +176,8 @@ mod tests {
         for p in [Read, MessagesSend, ConversationsManage, NotificationsManage] {
             assert!(Role::Agent.allows(p) && Role::Admin.allows(p) && Role::Owner.allows(p));
         }
-        for p in [
-            NumbersCreate,
-            NumbersRelease,
-            AgentsWrite,
-            TargetsWrite,
-            ConversationsDelete,
-            BillingRead,
-        ] {
+        for p in [NumbersCreate, NumbersRelease, AgentsWrite, TargetsWrite, ConversationsDelete, BillingRead]
+        {
             assert!(!Role::Agent.allows(p), "{p:?}");
             assert!(Role::Admin.allows(p) && Role::Owner.allows(p));
         }

@@ -75,12 +75,7 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
             match creds.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &creds[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
                 None => url.to_owned(),
             }
         }
@@ -105,10 +100,7 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
             {
                 {
                     std::fs::create_dir_all(dir).map_err(|e| {
-                        DbErr::Custom(format!(
-                            "cannot create database folder {}: {e}",
-                            dir.display()
-                        ))
+                        DbErr::Custom(format!("cannot create database folder {}: {e}", dir.display()))
                     })?;
                 }
             }
@@ -131,9 +123,7 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
                 .connect_with(opts)
                 .await
                 .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e)))?;
-            Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
-                pool,
-            ))
+            Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
         }
         None => Err(DbErr::Custom(format!(
             "unsupported database URL `{}`: use sqlite://… or postgres://…",
@@ -173,15 +163,9 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(
-            redact_url("postgres://u:pw@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
+        assert_eq!(redact_url("postgres://u:pw@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            redact_url("sqlite://data/x.db?mode=rwc"),
-            "sqlite://data/x.db?mode=rwc"
-        );
+        assert_eq!(redact_url("sqlite://data/x.db?mode=rwc"), "sqlite://data/x.db?mode=rwc");
     }
 
     #[tokio::test]
@@ -191,10 +175,7 @@ mod tests {
         let url = format!("sqlite://{}/nested/x.db?mode=rwc", dir.display());
         let db = connect(&DbOptions::new(url)).await.unwrap();
         let row = db
-            .query_one(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                "PRAGMA journal_mode",
-            ))
+            .query_one(sea_orm::Statement::from_string(db.get_database_backend(), "PRAGMA journal_mode"))
             .await
             .unwrap()
             .unwrap();

@@ -66,10 +66,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -120,20 +117,13 @@ impl Error {
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Error::Conflict {
-            code,
-            message: message.into(),
-        }
+        Error::Conflict { code, message: message.into() }
     }
 }
 
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
-        if crate::db::is_unavailable(&err) {
-            Error::Unavailable(err)
-        } else {
-            Error::Database(err)
-        }
+        if crate::db::is_unavailable(&err) { Error::Unavailable(err) } else { Error::Database(err) }
     }
 }
 
@@ -195,11 +185,7 @@ impl Violations {
     }
 
     /// Keeps the parsed value, or records the error under `field`.
-    pub fn check<T, E: std::fmt::Display>(
-        &mut self,
-        field: &str,
-        result: Result<T, E>,
-    ) -> Option<T> {
+    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {
@@ -215,11 +201,7 @@ impl Violations {
 
     /// `Ok(())` when nothing was recorded, else [`Error::Invalid`] with all of it.
     pub fn finish(self) -> Result<(), Error> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(Error::Invalid(self.0)) }
     }
 }
 

@@ -15,28 +15,17 @@ pub struct IdParseError {
     pub prefix: &'static str,
 }
 
-fn parse_prefixed(
-    s: &str,
-    prefix: &'static str,
-    kind: &'static str,
-) -> Result<String, IdParseError> {
+fn parse_prefixed(s: &str, prefix: &'static str, kind: &'static str) -> Result<String, IdParseError> {
     let err = || IdParseError { kind, prefix };
-    let body = s
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.strip_prefix('_'))
-        .ok_or_else(err)?;
+    let body = s.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('_')).ok_or_else(err)?;
     let ulid = ulid::Ulid::from_string(body).map_err(|_| err())?;
-    Ok(format!(
-        "{prefix}_{}",
-        ulid.to_string().to_ascii_lowercase()
-    ))
+    Ok(format!("{prefix}_{}", ulid.to_string().to_ascii_lowercase()))
 }
 
 /// Ids made in one process are strictly increasing, even within one millisecond (the ULID
 /// generator increments the random part), so "oldest first" holds for rows made in a burst.
 fn new_body() -> String {
-    static GENERATOR: std::sync::Mutex<ulid::Generator> =
-        std::sync::Mutex::new(ulid::Generator::new());
+    static GENERATOR: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
     let next = GENERATOR.lock().ok().and_then(|mut g| g.generate().ok());
     // `Ulid::default()` is the nil id; a fresh random one is the right fallback.
     let ulid = match next {
@@ -160,11 +149,7 @@ mod tests {
         let ws = WorkspaceId::new();
         assert!(ws.as_str().parse::<AgentId>().is_err());
         assert!("agt_".parse::<AgentId>().is_err());
-        assert!(
-            "agt_not-a-ulid-at-all-really-no"
-                .parse::<AgentId>()
-                .is_err()
-        );
+        assert!("agt_not-a-ulid-at-all-really-no".parse::<AgentId>().is_err());
         assert!("agt01jd3kq7z8m2v5x9c4b6n0p1r8".parse::<AgentId>().is_err());
     }
 

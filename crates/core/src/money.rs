@@ -79,29 +79,20 @@ impl FromStr for Amount {
         };
         let (int, frac) = body.split_once('.').unwrap_or((body, ""));
         let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty()
-            || !digits(int)
-            || !digits(frac)
-            || (body.contains('.') && frac.is_empty())
-        {
+        if int.is_empty() || !digits(int) || !digits(frac) || (body.contains('.') && frac.is_empty()) {
             return Err(AmountError::Syntax);
         }
         if frac.len() > SCALE_DIGITS {
             return Err(AmountError::TooPrecise);
         }
         let whole: i64 = int.parse().map_err(|_| AmountError::Overflow)?;
-        let mut fraction: i64 = if frac.is_empty() {
-            0
-        } else {
-            frac.parse().map_err(|_| AmountError::Syntax)?
-        };
+        let mut fraction: i64 =
+            if frac.is_empty() { 0 } else { frac.parse().map_err(|_| AmountError::Syntax)? };
         for _ in frac.len()..SCALE_DIGITS {
             fraction *= 10;
         }
-        let units = whole
-            .checked_mul(SCALE)
-            .and_then(|u| u.checked_add(fraction))
-            .ok_or(AmountError::Overflow)?;
+        let units =
+            whole.checked_mul(SCALE).and_then(|u| u.checked_add(fraction)).ok_or(AmountError::Overflow)?;
         Ok(Amount(if negative { -units } else { units }))
     }
 }
@@ -184,8 +175,7 @@ impl fmt::Debug for Currency {
 impl FromStr for Currency {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-            .ok_or_else(|| format!("`{s}` is not a three-letter ISO 4217 code such as EUR"))
+        Self::parse(s).ok_or_else(|| format!("`{s}` is not a three-letter ISO 4217 code such as EUR"))
     }
 }
 
@@ -237,16 +227,11 @@ mod tests {
 
     #[test]
     fn refuses_ambiguous_or_inexact_input() {
-        for bad in [
-            "", "-", "1.", ".5", "1,00", "1e3", "+1", " 1", "0x10", "1.2.3", "--1",
-        ] {
+        for bad in ["", "-", "1.", ".5", "1,00", "1e3", "+1", " 1", "0x10", "1.2.3", "--1"] {
             assert_eq!(bad.parse::<Amount>(), Err(AmountError::Syntax), "{bad:?}");
         }
         assert_eq!("0.00001".parse::<Amount>(), Err(AmountError::TooPrecise));
-        assert_eq!(
-            "99999999999999999999".parse::<Amount>(),
-            Err(AmountError::Overflow)
-        );
+        assert_eq!("99999999999999999999".parse::<Amount>(), Err(AmountError::Overflow));
     }
 
     #[test]
@@ -263,8 +248,7 @@ mod tests {
             serde_json::json!({"amount": "12.34", "currency": "EUR"})
         );
         assert!(
-            serde_json::from_value::<Money>(serde_json::json!({"amount": "1", "currency": "eur"}))
-                .is_err()
+            serde_json::from_value::<Money>(serde_json::json!({"amount": "1", "currency": "eur"})).is_err()
         );
     }
 

@@ -22,10 +22,7 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self {
-            limit: DEFAULT_LIMIT,
-            after: None,
-        }
+        Self { limit: DEFAULT_LIMIT, after: None }
     }
 }
 
@@ -36,19 +33,13 @@ impl PageRequest {
             None => DEFAULT_LIMIT,
             Some(l) if (1..=MAX_LIMIT as i64).contains(&l) => l as u64,
             Some(_) => {
-                return Err(Error::invalid(
-                    "limit",
-                    format!("must be between 1 and {MAX_LIMIT}"),
-                ));
+                return Err(Error::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
             }
         };
         let after = match cursor.filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => Some(decode_cursor(c).ok_or_else(|| {
-                Error::invalid(
-                    "cursor",
-                    "is not a cursor this API returned; start again without it",
-                )
+                Error::invalid("cursor", "is not a cursor this API returned; start again without it")
             })?),
         };
         Ok(Self { limit, after })
@@ -72,22 +63,12 @@ impl<T> Page<T> {
     pub fn from_rows(mut rows: Vec<T>, request: &PageRequest, key: impl Fn(&T) -> String) -> Self {
         let more = rows.len() as u64 > request.limit;
         rows.truncate(request.limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|r| encode_cursor(&key(r)))
-        } else {
-            None
-        };
-        Self {
-            data: rows,
-            next_cursor,
-        }
+        let next_cursor = if more { rows.last().map(|r| encode_cursor(&key(r))) } else { None };
+        Self { data: rows, next_cursor }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            data: self.data.into_iter().map(f).collect(),
-            next_cursor: self.next_cursor,
-        }
+        Page { data: self.data.into_iter().map(f).collect(), next_cursor: self.next_cursor }
     }
 }
 
@@ -99,10 +80,8 @@ fn decode_cursor(cursor: &str) -> Option<String> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let key = text.strip_prefix(CURSOR_VERSION)?;
-    (!key.is_empty()
-        && key.len() <= 64
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-    .then(|| key.to_owned())
+    (!key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        .then(|| key.to_owned())
 }
 
 #[cfg(test)]
@@ -120,10 +99,7 @@ mod tests {
 
     #[test]
     fn cursor_round_trips_and_pages_end() {
-        let req = PageRequest {
-            limit: 2,
-            after: None,
-        };
+        let req = PageRequest { limit: 2, after: None };
         let page = Page::from_rows(vec!["a1", "b2", "c3"], &req, |s| s.to_string());
         assert_eq!(page.data, vec!["a1", "b2"]);
         let next = PageRequest::parse(Some(2), page.next_cursor.as_deref()).unwrap();

@@ -110,37 +110,22 @@ impl Period {
     /// The month that contains `instant` as seen in `zone`.
     pub fn containing(instant: DateTime<Utc>, zone: Zone) -> Self {
         let local = instant.with_timezone(&zone.0);
-        Self {
-            year: local.year(),
-            month: local.month(),
-        }
+        Self { year: local.year(), month: local.month() }
     }
 
     pub fn next(self) -> Self {
         if self.month == 12 {
-            Self {
-                year: self.year + 1,
-                month: 1,
-            }
+            Self { year: self.year + 1, month: 1 }
         } else {
-            Self {
-                year: self.year,
-                month: self.month + 1,
-            }
+            Self { year: self.year, month: self.month + 1 }
         }
     }
 
     pub fn prev(self) -> Self {
         if self.month == 1 {
-            Self {
-                year: self.year - 1,
-                month: 12,
-            }
+            Self { year: self.year - 1, month: 12 }
         } else {
-            Self {
-                year: self.year,
-                month: self.month - 1,
-            }
+            Self { year: self.year, month: self.month - 1 }
         }
     }
 
@@ -202,13 +187,7 @@ impl FromStr for Period {
     type Err = PeriodParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let b = s.as_bytes();
-        if b.len() != 7
-            || b[4] != b'-'
-            || !s[..4]
-                .bytes()
-                .chain(s[5..].bytes())
-                .all(|c| c.is_ascii_digit())
-        {
+        if b.len() != 7 || b[4] != b'-' || !s[..4].bytes().chain(s[5..].bytes()).all(|c| c.is_ascii_digit()) {
             return Err(PeriodParseError);
         }
         let year = s[..4].parse().map_err(|_| PeriodParseError)?;
@@ -259,15 +238,7 @@ mod tests {
         let p: Period = "2026-11".parse().unwrap();
         assert_eq!((p.year(), p.month()), (2026, 11));
         assert_eq!(p.to_string(), "2026-11");
-        for bad in [
-            "2026-13",
-            "2026-00",
-            "2026-1",
-            "26-11",
-            "2026/11",
-            "2026-11-01",
-            "",
-        ] {
+        for bad in ["2026-13", "2026-00", "2026-1", "26-11", "2026/11", "2026-11-01", ""] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
     }
@@ -276,14 +247,8 @@ mod tests {
     fn last_second_of_a_month_and_first_of_the_next_fall_in_different_periods() {
         let berlin = zone("Europe/Berlin");
         // 2026-11-30 23:59:59 Berlin (CET, +01:00) and 2026-12-01 00:00:00 Berlin.
-        assert_eq!(
-            Period::containing(utc("2026-11-30T22:59:59Z"), berlin).to_string(),
-            "2026-11"
-        );
-        assert_eq!(
-            Period::containing(utc("2026-11-30T23:00:00Z"), berlin).to_string(),
-            "2026-12"
-        );
+        assert_eq!(Period::containing(utc("2026-11-30T22:59:59Z"), berlin).to_string(), "2026-11");
+        assert_eq!(Period::containing(utc("2026-11-30T23:00:00Z"), berlin).to_string(), "2026-12");
         // The same UTC instant is still November in New York.
         assert_eq!(
             Period::containing(utc("2026-12-01T03:00:00Z"), zone("America/New_York")).to_string(),
@@ -314,14 +279,7 @@ mod tests {
         let feb: Period = "2026-02".parse().unwrap();
         assert_eq!(feb.clamped_date(31).to_string(), "2026-02-28");
         assert_eq!(feb.next().clamped_date(31).to_string(), "2026-03-31");
-        assert_eq!(
-            "2028-02"
-                .parse::<Period>()
-                .unwrap()
-                .clamped_date(30)
-                .to_string(),
-            "2028-02-29"
-        );
+        assert_eq!("2028-02".parse::<Period>().unwrap().clamped_date(30).to_string(), "2028-02-29");
         assert_eq!(feb.days(), 28);
     }
 

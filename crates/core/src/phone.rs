@@ -19,9 +19,7 @@ pub enum E164Error {
     Empty,
     #[error("must start with + and the country code, e.g. +49301234567")]
     MissingPlus,
-    #[error(
-        "may contain only digits after the + (spaces, hyphens, dots and parentheses are ignored)"
-    )]
+    #[error("may contain only digits after the + (spaces, hyphens, dots and parentheses are ignored)")]
     NotDigits,
     #[error("must have 4 to 15 digits after the +, found {0}")]
     Length(usize),
@@ -99,9 +97,7 @@ impl utoipa::PartialSchema for E164 {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some(
-                "E.164 number; spaces, hyphens, dots and parentheses are removed on input",
-            ))
+            .description(Some("E.164 number; spaces, hyphens, dots and parentheses are removed on input"))
             .examples([serde_json::json!("+49301234567")])
             .into()
     }
@@ -116,18 +112,9 @@ mod tests {
 
     #[test]
     fn normalises_the_spec_example() {
-        assert_eq!(
-            E164::parse("+49 30 1234567").unwrap().as_str(),
-            "+49301234567"
-        );
-        assert_eq!(
-            E164::parse(" +1 (415) 555-0100 ").unwrap().as_str(),
-            "+14155550100"
-        );
-        assert_eq!(
-            E164::parse("+43.1.234.5678").unwrap().as_str(),
-            "+4312345678"
-        );
+        assert_eq!(E164::parse("+49 30 1234567").unwrap().as_str(), "+49301234567");
+        assert_eq!(E164::parse(" +1 (415) 555-0100 ").unwrap().as_str(), "+14155550100");
+        assert_eq!(E164::parse("+43.1.234.5678").unwrap().as_str(), "+4312345678");
     }
 
     #[test]

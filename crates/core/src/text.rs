@@ -35,13 +35,7 @@ mod tests {
         assert_eq!(required_text("  Support  ", 120).unwrap(), "Support");
         assert!(required_text("   ", 120).is_err());
         assert!(required_text(&"x".repeat(121), 120).is_err());
-        assert_eq!(
-            required_text(&"ü".repeat(120), 120)
-                .unwrap()
-                .chars()
-                .count(),
-            120
-        );
+        assert_eq!(required_text(&"ü".repeat(120), 120).unwrap().chars().count(), 120);
         assert!(required_text("a\nb", 120).is_err());
         assert_eq!(optional_text("  ", 10).unwrap(), None);
     }

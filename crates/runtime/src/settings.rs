@@ -149,13 +149,7 @@ pub struct Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.key.contains('.') || KNOWN_KEYS.contains(&self.key.as_str()) {
-            write!(
-                f,
-                "{} ({}): {}",
-                self.key,
-                env_name(&self.key),
-                self.message
-            )
+            write!(f, "{} ({}): {}", self.key, env_name(&self.key), self.message)
         } else {
             write!(f, "{}: {}", self.key, self.message)
         }
@@ -279,9 +273,7 @@ impl Settings {
     /// Loads from the process environment and `./config` (or `APP_CONFIG_DIR`).
     pub fn load(binary: Binary) -> Result<Self, SettingsError> {
         let env: HashMap<String, String> = std::env::vars().collect();
-        let dir = env
-            .get("APP_CONFIG_DIR")
-            .map_or_else(|| PathBuf::from("config"), PathBuf::from);
+        let dir = env.get("APP_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from);
         Self::load_from(binary, &env, &dir)
     }
 
@@ -292,11 +284,7 @@ impl Settings {
         config_dir: &Path,
     ) -> Result<Self, SettingsError> {
         let mut problems = Vec::new();
-        let app_env = match env
-            .get("APP_ENV")
-            .map(String::as_str)
-            .unwrap_or("development")
-        {
+        let app_env = match env.get("APP_ENV").map(String::as_str).unwrap_or("development") {
             "development" | "dev" | "local" => AppEnv::Development,
             "test" => AppEnv::Test,
             "production" | "prod" => AppEnv::Production,
@@ -314,92 +302,50 @@ impl Settings {
             AppEnv::Production => "production.toml",
         });
 
-        let app_vars: HashMap<String, String> = env
-            .iter()
-            .filter(|(k, _)| k.starts_with("APP__"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let app_vars: HashMap<String, String> =
+            env.iter().filter(|(k, _)| k.starts_with("APP__")).map(|(k, v)| (k.clone(), v.clone())).collect();
         let mut builder = Config::builder()
             .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
             .set_default("http.addr", binary.default_addr())
-            .map_err(|e| {
-                SettingsError(vec![Problem {
-                    key: "http.addr".into(),
-                    message: e.to_string(),
-                }])
-            })?
-            .add_source(
-                File::from(env_file.clone())
-                    .format(FileFormat::Toml)
-                    .required(false),
-            );
+            .map_err(|e| SettingsError(vec![Problem { key: "http.addr".into(), message: e.to_string() }]))?
+            .add_source(File::from(env_file.clone()).format(FileFormat::Toml).required(false));
         if let Some(url) = env.get("DATABASE_URL").filter(|u| !u.is_empty()) {
-            builder = builder
-                .set_override("database.url", url.clone())
-                .map_err(|e| {
-                    SettingsError(vec![Problem {
-                        key: "database.url".into(),
-                        message: e.to_string(),
-                    }])
-                })?;
+            builder = builder.set_override("database.url", url.clone()).map_err(|e| {
+                SettingsError(vec![Problem { key: "database.url".into(), message: e.to_string() }])
+            })?;
         }
         builder = builder.add_source(
-            Environment::with_prefix("APP")
-                .prefix_separator("__")
-                .separator("__")
-                .source(Some(app_vars)),
+            Environment::with_prefix("APP").prefix_separator("__").separator("__").source(Some(app_vars)),
         );
         if let Some(url) = env.get("APP__DATABASE__URL").filter(|u| !u.is_empty()) {
             // APP__DATABASE__URL wins over DATABASE_URL when both are set.
-            builder = builder
-                .set_override("database.url", url.clone())
-                .map_err(|e| {
-                    SettingsError(vec![Problem {
-                        key: "database.url".into(),
-                        message: e.to_string(),
-                    }])
-                })?;
+            builder = builder.set_override("database.url", url.clone()).map_err(|e| {
+                SettingsError(vec![Problem { key: "database.url".into(), message: e.to_string() }])
+            })?;
         }
         let cfg = builder.build().map_err(|e| {
-            SettingsError(vec![Problem {
-                key: env_file.display().to_string(),
-                message: e.to_string(),
-            }])
+            SettingsError(vec![Problem { key: env_file.display().to_string(), message: e.to_string() }])
         })?;
 
         let mut raw = BTreeMap::new();
         match cfg.try_deserialize::<config::Map<String, Value>>() {
             Ok(map) => flatten("", map, &mut raw),
-            Err(e) => problems.push(Problem {
-                key: "configuration".into(),
-                message: e.to_string(),
-            }),
+            Err(e) => problems.push(Problem { key: "configuration".into(), message: e.to_string() }),
         }
         for key in raw.keys() {
             if !KNOWN_KEYS.contains(&key.as_str()) {
-                problems.push(Problem {
-                    key: key.clone(),
-                    message: "unknown configuration key".into(),
-                });
+                problems.push(Problem { key: key.clone(), message: "unknown configuration key".into() });
             }
         }
         let mut r = Reader { raw, problems };
         let settings = r.settings(app_env, env);
-        if r.problems.is_empty() {
-            Ok(settings)
-        } else {
-            Err(SettingsError(r.problems))
-        }
+        if r.problems.is_empty() { Ok(settings) } else { Err(SettingsError(r.problems)) }
     }
 }
 
 fn flatten(prefix: &str, map: config::Map<String, Value>, out: &mut BTreeMap<String, String>) {
     for (k, v) in map {
-        let key = if prefix.is_empty() {
-            k
-        } else {
-            format!("{prefix}.{k}")
-        };
+        let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
         match v.kind {
             ValueKind::Table(t) => flatten(&key, t, out),
             ValueKind::Nil => {}
@@ -420,17 +366,11 @@ struct Reader {
 impl Reader {
     /// The value of `key`; blank counts as absent.
     fn get(&self, key: &str) -> Option<String> {
-        self.raw
-            .get(key)
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
+        self.raw.get(key).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
     }
 
     fn problem(&mut self, key: &str, message: impl Into<String>) {
-        self.problems.push(Problem {
-            key: key.into(),
-            message: message.into(),
-        });
+        self.problems.push(Problem { key: key.into(), message: message.into() });
     }
 
     fn parse<T>(&mut self, key: &str, default: T, f: impl FnOnce(&str) -> Result<T, String>) -> T {
@@ -453,21 +393,16 @@ impl Reader {
 
     fn int<T: std::str::FromStr>(&mut self, key: &str, default: T, range: (i64, i64)) -> T {
         self.parse(key, default, |v| {
-            let n: i64 = v
-                .parse()
-                .map_err(|_| format!("`{v}` is not a whole number"))?;
+            let n: i64 = v.parse().map_err(|_| format!("`{v}` is not a whole number"))?;
             if n < range.0 || n > range.1 {
                 return Err(format!("{n} is outside {}..={}", range.0, range.1));
             }
-            v.parse()
-                .map_err(|_| format!("`{v}` is not a whole number"))
+            v.parse().map_err(|_| format!("`{v}` is not a whole number"))
         })
     }
 
     fn url(&mut self, key: &str, default: &str) -> String {
-        self.parse(key, default.to_owned(), |v| {
-            check_http_url(v).map(|u| u.trim_end_matches('/').to_owned())
-        })
+        self.parse(key, default.to_owned(), |v| check_http_url(v).map(|u| u.trim_end_matches('/').to_owned()))
     }
 
     fn secret(&mut self, key: &str) -> Option<SecretString> {
@@ -484,10 +419,7 @@ impl Reader {
 
         let db_url = self.parse("database.url", String::new(), |v| match Engine::of_url(v) {
             Some(_) => Ok(v.to_owned()),
-            None => Err(format!(
-                "`{}` is not a sqlite://… or postgres://… URL",
-                redact_url(v)
-            )),
+            None => Err(format!("`{}` is not a sqlite://… or postgres://… URL", redact_url(v))),
         });
         let database = DatabaseSettings {
             url: SecretString::from(db_url),
@@ -495,16 +427,11 @@ impl Reader {
             max_connections: self.int("database.max_connections", 10u32, (1, 1000)),
         };
         let addr = self.parse("http.addr", SocketAddr::from(([127, 0, 0, 1], 8080)), |v| {
-            v.parse()
-                .map_err(|_| format!("`{v}` is not a socket address such as 127.0.0.1:8080"))
+            v.parse().map_err(|_| format!("`{v}` is not a socket address such as 127.0.0.1:8080"))
         });
         let http = HttpSettings {
             addr,
-            body_limit_bytes: self.int(
-                "http.body_limit_bytes",
-                65_536usize,
-                (1024, 64 * 1024 * 1024),
-            ),
+            body_limit_bytes: self.int("http.body_limit_bytes", 65_536usize, (1024, 64 * 1024 * 1024)),
             request_timeout_secs: self.int("http.request_timeout_secs", 30u64, (1, 3600)),
         };
 
@@ -534,38 +461,30 @@ impl Reader {
         };
 
         let admin_token = self.secret("auth.admin_token");
-        if admin_token
-            .as_ref()
-            .is_some_and(|t| t.expose_secret().len() < 16)
-        {
+        if admin_token.as_ref().is_some_and(|t| t.expose_secret().len() < 16) {
             self.problem("auth.admin_token", "must be at least 16 characters");
         }
 
-        let (encryption_key, encryption_key_is_development) =
-            match self.get("secrets.encryption_key") {
-                Some(v) => match STANDARD
-                    .decode(v.as_bytes())
-                    .ok()
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                {
-                    Some(key) => (key, false),
-                    None => {
-                        self.problem(
-                            "secrets.encryption_key",
-                            "must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)",
-                        );
-                        (DEV_ENCRYPTION_KEY, false)
-                    }
-                },
-                None if live => {
+        let (encryption_key, encryption_key_is_development) = match self.get("secrets.encryption_key") {
+            Some(v) => match STANDARD.decode(v.as_bytes()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()) {
+                Some(key) => (key, false),
+                None => {
                     self.problem(
                         "secrets.encryption_key",
-                        "is required in live mode (`openssl rand -base64 32`)",
+                        "must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)",
                     );
                     (DEV_ENCRYPTION_KEY, false)
                 }
-                None => (DEV_ENCRYPTION_KEY, true),
-            };
+            },
+            None if live => {
+                self.problem(
+                    "secrets.encryption_key",
+                    "is required in live mode (`openssl rand -base64 32`)",
+                );
+                (DEV_ENCRYPTION_KEY, false)
+            }
+            None => (DEV_ENCRYPTION_KEY, true),
+        };
 
         let email_system_domain = match self.get("email.system_domain") {
             Some(d) => {
@@ -596,10 +515,8 @@ impl Reader {
         };
         let twilio = TwilioSettings {
             base_url: self.url("twilio.base_url", "https://api.twilio.com"),
-            messaging_base_url: self
-                .url("twilio.messaging_base_url", "https://messaging.twilio.com"),
-            account_sid: required(self, "twilio.account_sid", SANDBOX_TWILIO_SID)
-                .unwrap_or_default(),
+            messaging_base_url: self.url("twilio.messaging_base_url", "https://messaging.twilio.com"),
+            account_sid: required(self, "twilio.account_sid", SANDBOX_TWILIO_SID).unwrap_or_default(),
             auth_token: SecretString::from(
                 required(self, "twilio.auth_token", SANDBOX_TWILIO_TOKEN).unwrap_or_default(),
             ),
@@ -615,11 +532,9 @@ impl Reader {
                 required(self, "vapi.server_secret", SANDBOX_VAPI_SECRET).unwrap_or_default(),
             ),
         };
-        let ses_region = self.get("ses.region").or_else(|| {
-            vars.get("AWS_REGION")
-                .or_else(|| vars.get("AWS_DEFAULT_REGION"))
-                .cloned()
-        });
+        let ses_region = self
+            .get("ses.region")
+            .or_else(|| vars.get("AWS_REGION").or_else(|| vars.get("AWS_DEFAULT_REGION")).cloned());
         if live && ses_region.is_none() {
             self.problem("ses.region", "is required in live mode (or set AWS_REGION)");
         }
@@ -633,10 +548,7 @@ impl Reader {
             },
             None => None,
         };
-        let ses = SesSettings {
-            endpoint_url: ses_endpoint,
-            region: ses_region,
-        };
+        let ses = SesSettings { endpoint_url: ses_endpoint, region: ses_region };
         let meta = MetaSettings {
             graph_base_url: self.url("meta.graph_base_url", "https://graph.facebook.com"),
             app_secret: self
@@ -650,11 +562,7 @@ impl Reader {
         let log = LogSettings {
             format: self.parse(
                 "log.format",
-                if env == AppEnv::Production {
-                    LogFormat::Json
-                } else {
-                    LogFormat::Pretty
-                },
+                if env == AppEnv::Production { LogFormat::Json } else { LogFormat::Pretty },
                 |v| match v {
                     "pretty" => Ok(LogFormat::Pretty),
                     "json" => Ok(LogFormat::Json),
@@ -666,10 +574,7 @@ impl Reader {
         if tracing_subscriber::EnvFilter::try_new(&log.filter).is_err() {
             self.problem(
                 "log.filter",
-                format!(
-                    "`{}` is not a tracing filter such as `info,sqlx=warn`",
-                    log.filter
-                ),
+                format!("`{}` is not a tracing filter such as `info,sqlx=warn`", log.filter),
             );
         }
         let demo_seed = self.bool("demo.seed", true);
@@ -696,15 +601,9 @@ impl Reader {
 }
 
 fn check_http_url(v: &str) -> Result<&str, String> {
-    let rest = v
-        .strip_prefix("https://")
-        .or_else(|| v.strip_prefix("http://"));
+    let rest = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://"));
     match rest {
-        Some(host)
-            if !host.is_empty() && !host.starts_with('/') && !v.contains(char::is_whitespace) =>
-        {
-            Ok(v)
-        }
+        Some(host) if !host.is_empty() && !host.starts_with('/') && !v.contains(char::is_whitespace) => Ok(v),
         _ => Err(format!("`{v}` is not an http(s):// URL")),
     }
 }

@@ -6,9 +6,7 @@ use rand::distr::Alphanumeric;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use sha2::{Digest, Sha256};
 use switchboard_core::db::is_unique_violation;
-use switchboard_core::{
-    ApiKeyId, Ctx, Error, Page, PageRequest, Permission, Result, Role, WorkspaceId,
-};
+use switchboard_core::{ApiKeyId, Ctx, Error, Page, PageRequest, Permission, Result, Role, WorkspaceId};
 
 use crate::entity::{api_key, workspace};
 use crate::model::{ApiKey, IssuedApiKey, NewApiKey, NewWorkspace, Workspace};
@@ -32,11 +30,8 @@ pub fn hash_key(secret: &str) -> String {
 }
 
 fn new_secret() -> String {
-    let random: String = rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(KEY_RANDOM_LEN)
-        .map(char::from)
-        .collect();
+    let random: String =
+        rand::rng().sample_iter(&Alphanumeric).take(KEY_RANDOM_LEN).map(char::from).collect();
     format!("{KEY_PREFIX}{random}")
 }
 
@@ -115,15 +110,13 @@ impl TenancyService {
         ctx.require(Permission::ApiKeysManage)?;
         let name = input.validate()?;
         let (model, secret) = new_key_model(ctx.workspace_id(), name, input.role);
-        store::insert_key(&self.db, model.clone())
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    Error::Internal("generated API key collided".into())
-                } else {
-                    e.into()
-                }
-            })?;
+        store::insert_key(&self.db, model.clone()).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                Error::Internal("generated API key collided".into())
+            } else {
+                e.into()
+            }
+        })?;
         tracing::info!(api_key_id = %model.id, role = model.role.as_str(), "API key issued");
         Ok(issued(model, secret))
     }
@@ -137,9 +130,7 @@ impl TenancyService {
         let txn = self.db.begin().await?;
         // Serialise revocations in this workspace so two owners cannot revoke each other at once.
         store::lock_workspace(&txn, ws, now).await?;
-        let key = store::find_key(&txn, ws, id)
-            .await?
-            .ok_or(Error::not_found("API key"))?;
+        let key = store::find_key(&txn, ws, id).await?.ok_or(Error::not_found("API key"))?;
         if key.revoked_at.is_none() {
             if key.role == Role::Owner && store::count_active_owner_keys(&txn, ws).await? <= 1 {
                 return Err(Error::conflict(
@@ -149,9 +140,7 @@ impl TenancyService {
             }
             store::revoke_key(&txn, ws, id, now).await?;
         }
-        let key = store::find_key(&txn, ws, id)
-            .await?
-            .ok_or(Error::not_found("API key"))?;
+        let key = store::find_key(&txn, ws, id).await?.ok_or(Error::not_found("API key"))?;
         txn.commit().await?;
         Ok(key.into())
     }
@@ -183,11 +172,5 @@ fn new_key_model(ws: &WorkspaceId, name: String, role: Role) -> (api_key::Model,
 }
 
 fn issued(m: api_key::Model, key: String) -> IssuedApiKey {
-    IssuedApiKey {
-        id: m.id,
-        name: m.name,
-        role: m.role,
-        key,
-        created_at: m.created_at,
-    }
+    IssuedApiKey { id: m.id, name: m.name, role: m.role, key, created_at: m.created_at }
 }

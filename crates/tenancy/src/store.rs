@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use switchboard_core::{ApiKeyId, PageRequest, Role, WorkspaceId};
 
@@ -57,10 +57,7 @@ pub async fn find_key(
     ws: &WorkspaceId,
     id: &ApiKeyId,
 ) -> Result<Option<api_key::Model>, DbErr> {
-    api_key::Entity::find_by_id(id.clone())
-        .filter(api_key::Column::WorkspaceId.eq(ws.clone()))
-        .one(db)
-        .await
+    api_key::Entity::find_by_id(id.clone()).filter(api_key::Column::WorkspaceId.eq(ws.clone())).one(db).await
 }
 
 pub async fn list_keys(
@@ -72,16 +69,10 @@ pub async fn list_keys(
     if let Some(after) = &page.after {
         q = q.filter(api_key::Column::Id.gt(after.as_str()));
     }
-    q.order_by_asc(api_key::Column::Id)
-        .limit(page.fetch_limit())
-        .all(db)
-        .await
+    q.order_by_asc(api_key::Column::Id).limit(page.fetch_limit()).all(db).await
 }
 
-pub async fn count_active_owner_keys(
-    db: &impl ConnectionTrait,
-    ws: &WorkspaceId,
-) -> Result<u64, DbErr> {
+pub async fn count_active_owner_keys(db: &impl ConnectionTrait, ws: &WorkspaceId) -> Result<u64, DbErr> {
     api_key::Entity::find()
         .filter(api_key::Column::WorkspaceId.eq(ws.clone()))
         .filter(api_key::Column::Role.eq(Role::Owner))
@@ -106,11 +97,7 @@ pub async fn revoke_key(
         .map(drop)
 }
 
-pub async fn touch_key(
-    db: &impl ConnectionTrait,
-    id: &ApiKeyId,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+pub async fn touch_key(db: &impl ConnectionTrait, id: &ApiKeyId, now: DateTime<Utc>) -> Result<(), DbErr> {
     api_key::Entity::update_many()
         .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
         .filter(api_key::Column::Id.eq(id.clone()))
@@ -125,12 +112,8 @@ pub async fn insert_flag(
     value: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    system_flag::ActiveModel {
-        key: Set(key.to_owned()),
-        value: Set(value.to_owned()),
-        created_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .map(drop)
+    system_flag::ActiveModel { key: Set(key.to_owned()), value: Set(value.to_owned()), created_at: Set(now) }
+        .insert(db)
+        .await
+        .map(drop)
 }

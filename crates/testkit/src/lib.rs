@@ -60,12 +60,7 @@ pub async fn fresh(engine: Engine) -> TestDb {
     let db = empty(engine).await;
     switchboard_migrations::Migrator::up(&db.conn, None)
         .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "migrating a fresh {} test database failed: {e}",
-                engine.name()
-            )
-        });
+        .unwrap_or_else(|e| panic!("migrating a fresh {} test database failed: {e}", engine.name()));
     db
 }
 
@@ -77,61 +72,33 @@ pub async fn empty(engine: Engine) -> TestDb {
             std::fs::create_dir_all(&dir).expect("creating the temp folder for SQLite tests");
             let file = dir.join(format!("{}.db", ulid::Ulid::new()));
             let url = format!("sqlite://{}?mode=rwc", file.display());
-            let conn = connect(&DbOptions::new(url.clone()))
-                .await
-                .expect("opening a SQLite test database");
-            TestDb {
-                conn,
-                engine,
-                url,
-                sqlite_file: Some(file),
-            }
+            let conn = connect(&DbOptions::new(url.clone())).await.expect("opening a SQLite test database");
+            TestDb { conn, engine, url, sqlite_file: Some(file) }
         }
         Engine::Postgres => {
-            let base =
-                pg_url().unwrap_or_else(|| panic!("{PG_ENV} is not set; PostgreSQL tests need it"));
-            let admin = connect(&DbOptions {
-                max_connections: 1,
-                ..DbOptions::new(base.clone())
-            })
-            .await
-            .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
+            let base = pg_url().unwrap_or_else(|| panic!("{PG_ENV} is not set; PostgreSQL tests need it"));
+            let admin = connect(&DbOptions { max_connections: 1, ..DbOptions::new(base.clone()) })
+                .await
+                .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
             drop_stale_schemas(&admin).await;
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            let schema = format!(
-                "sbt_{now}_{}",
-                ulid::Ulid::new().to_string().to_ascii_lowercase()
-            );
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            let schema = format!("sbt_{now}_{}", ulid::Ulid::new().to_string().to_ascii_lowercase());
             exec(&admin, &format!("CREATE SCHEMA \"{schema}\"")).await;
             admin.close().await.ok();
             let sep = if base.contains('?') { '&' } else { '?' };
             let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-            let conn = connect(&DbOptions {
-                max_connections: 8,
-                ..DbOptions::new(url.clone())
-            })
-            .await
-            .expect("connecting to the PostgreSQL test schema");
-            TestDb {
-                conn,
-                engine,
-                url,
-                sqlite_file: None,
-            }
+            let conn = connect(&DbOptions { max_connections: 8, ..DbOptions::new(url.clone()) })
+                .await
+                .expect("connecting to the PostgreSQL test schema");
+            TestDb { conn, engine, url, sqlite_file: None }
         }
     }
 }
 
 async fn exec(db: &DatabaseConnection, sql: &str) {
-    db.execute(Statement::from_string(
-        db.get_database_backend(),
-        sql.to_owned(),
-    ))
-    .await
-    .unwrap_or_else(|e| panic!("`{sql}` failed: {e}"));
+    db.execute(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .unwrap_or_else(|e| panic!("`{sql}` failed: {e}"));
 }
 
 /// Best effort, once per process: drop test schemas more than two hours old.
@@ -140,10 +107,7 @@ async fn drop_stale_schemas(admin: &DatabaseConnection) {
     if DONE.swap(true, Ordering::SeqCst) {
         return;
     }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let rows = admin
         .query_all(Statement::from_string(
             admin.get_database_backend(),
@@ -155,11 +119,7 @@ async fn drop_stale_schemas(admin: &DatabaseConnection) {
         let Ok(name) = row.try_get_by_index::<String>(0) else {
             continue;
         };
-        let created = name
-            .split('_')
-            .nth(1)
-            .and_then(|t| t.parse::<u64>().ok())
-            .unwrap_or(now);
+        let created = name.split('_').nth(1).and_then(|t| t.parse::<u64>().ok()).unwrap_or(now);
         if now.saturating_sub(created) > 2 * 3600 {
             let _ = admin
                 .execute(Statement::from_string(

@@ -41,14 +41,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(kind: ErrorKind, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            kind,
-            code,
-            detail: detail.into(),
-            errors: Vec::new(),
-            headers: Vec::new(),
-            source: None,
-        }
+        Self { kind, code, detail: detail.into(), errors: Vec::new(), headers: Vec::new(), source: None }
     }
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
@@ -56,18 +49,11 @@ impl ApiError {
             [one] => format!("{}: {}", one.field, one.message),
             many => format!("{} fields are invalid", many.len()),
         };
-        Self {
-            errors,
-            ..Self::new(ErrorKind::InvalidInput, "validation_failed", detail)
-        }
+        Self { errors, ..Self::new(ErrorKind::InvalidInput, "validation_failed", detail) }
     }
 
     pub fn not_found(resource: &str) -> Self {
-        Self::new(
-            ErrorKind::NotFound,
-            "not_found",
-            format!("{resource} not found"),
-        )
+        Self::new(ErrorKind::NotFound, "not_found", format!("{resource} not found"))
     }
 
     pub fn with_header(mut self, name: header::HeaderName, value: &'static str) -> Self {
@@ -114,8 +100,7 @@ fn title(kind: ErrorKind) -> &'static str {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let request_id = current_request_id();
         let detail = if status.is_server_error() {
             let chain = error_chain(self.source.as_deref());
@@ -142,10 +127,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }

@@ -44,24 +44,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                     "the request body is larger than this endpoint accepts",
                 )
             } else {
-                ApiError::new(
-                    ErrorKind::BadRequest,
-                    "unreadable_body",
-                    rejection.body_text(),
-                )
+                ApiError::new(ErrorKind::BadRequest, "unreadable_body", rejection.body_text())
             }
         })?;
         // Every body this API takes is an object; serde would also read a struct from an array.
-        if bytes
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|b| *b != b'{')
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{')
             && serde_json::from_slice::<serde_json::Value>(&bytes).is_ok()
         {
-            return Err(ApiError::invalid(vec![FieldError::new(
-                "body",
-                "must be a JSON object",
-            )]));
+            return Err(ApiError::invalid(vec![FieldError::new("body", "must be a JSON object")]));
         }
         parse_json(&bytes).map(Json)
     }
@@ -93,11 +83,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 fn malformed(err: &serde_json::Error) -> ApiError {
-    ApiError::new(
-        ErrorKind::BadRequest,
-        "malformed_json",
-        format!("the body is not valid JSON: {err}"),
-    )
+    ApiError::new(ErrorKind::BadRequest, "malformed_json", format!("the body is not valid JSON: {err}"))
 }
 
 /// serde_json appends " at line 1 column 9" to data errors; the field path says more.
@@ -122,17 +108,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(de)
-            .map(Query)
-            .map_err(|err| {
-                let field = err.path().to_string();
-                let field = if field == "." {
-                    "query".to_owned()
-                } else {
-                    field
-                };
-                ApiError::invalid(vec![FieldError::new(field, err.into_inner().to_string())])
-            })
+        serde_path_to_error::deserialize(de).map(Query).map_err(|err| {
+            let field = err.path().to_string();
+            let field = if field == "." { "query".to_owned() } else { field };
+            ApiError::invalid(vec![FieldError::new(field, err.into_inner().to_string())])
+        })
     }
 }
 

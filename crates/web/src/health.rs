@@ -32,19 +32,12 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(State(db): State<DatabaseConnection>) -> ApiResult<Json<Health>> {
     db.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
-        ApiError::new(
-            ErrorKind::Unavailable,
-            "database_unavailable",
-            "the database is not reachable",
-        )
+        ApiError::new(ErrorKind::Unavailable, "database_unavailable", "the database is not reachable")
     })?;
     Ok(Json(Health { status: "ready" }))
 }
 
 /// Prometheus text exposition.
 pub async fn metrics(State(handle): State<PrometheusHandle>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        handle.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render())
 }

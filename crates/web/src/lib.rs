@@ -32,11 +32,7 @@ pub fn finish<S: Clone + Send + Sync + 'static>(
 ) -> Router<S> {
     router
         .fallback(|| async {
-            ApiError::new(
-                ErrorKind::NotFound,
-                "route_not_found",
-                "no such endpoint; see /docs",
-            )
+            ApiError::new(ErrorKind::NotFound, "route_not_found", "no such endpoint; see /docs")
         })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

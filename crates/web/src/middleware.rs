@@ -25,22 +25,15 @@ pub fn current_request_id() -> Option<String> {
 
 fn sane_incoming(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
-    (!s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
-    .then(|| s.to_owned())
+    (!s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
+        .then(|| s.to_owned())
 }
 
 /// The time limit for one request.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestTimeout(pub Duration);
 
-pub async fn request_context(
-    State(timeout): State<RequestTimeout>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn request_context(State(timeout): State<RequestTimeout>, req: Request, next: Next) -> Response {
     let id = req
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -65,28 +58,16 @@ pub async fn request_context(
             .into_response(),
         }
     };
-    let mut response = REQUEST_ID
-        .scope(id.clone(), work.instrument(span.clone()))
-        .await;
+    let mut response = REQUEST_ID.scope(id.clone(), work.instrument(span.clone())).await;
 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
-    let labels = [
-        ("method", method.to_string()),
-        ("path", path),
-        ("status", status.to_string()),
-    ];
+    let labels = [("method", method.to_string()), ("path", path), ("status", status.to_string())];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
-    span.in_scope(|| {
-        tracing::info!(
-            status,
-            latency_ms = elapsed.as_millis() as u64,
-            "request finished"
-        )
-    });
+    span.in_scope(|| tracing::info!(status, latency_ms = elapsed.as_millis() as u64, "request finished"));
     response
 }

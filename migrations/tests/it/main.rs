@@ -31,32 +31,16 @@ async fn up_down_up_round_trips_on_every_engine() {
         Migrator::up(&db.conn, None).await.unwrap();
         let after_up = table_names(&db.conn, engine).await;
         for table in ["workspaces", "api_keys", "agents", "system_flags"] {
-            assert!(
-                after_up.contains(&table.to_owned()),
-                "{table} missing on {engine:?}: {after_up:?}"
-            );
+            assert!(after_up.contains(&table.to_owned()), "{table} missing on {engine:?}: {after_up:?}");
         }
-        assert!(
-            Migrator::get_pending_migrations(&db.conn)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(Migrator::get_pending_migrations(&db.conn).await.unwrap().is_empty());
 
         Migrator::down(&db.conn, None).await.unwrap();
         let after_down = table_names(&db.conn, engine).await;
-        assert_eq!(
-            after_down,
-            vec!["seaql_migrations".to_owned()],
-            "down left tables on {engine:?}"
-        );
+        assert_eq!(after_down, vec!["seaql_migrations".to_owned()], "down left tables on {engine:?}");
 
         Migrator::up(&db.conn, None).await.unwrap();
-        assert_eq!(
-            table_names(&db.conn, engine).await,
-            after_up,
-            "second up differs on {engine:?}"
-        );
+        assert_eq!(table_names(&db.conn, engine).await, after_up, "second up differs on {engine:?}");
     }
 }
 
@@ -66,10 +50,7 @@ async fn applying_twice_is_a_no_op() {
         let db = switchboard_testkit::fresh(engine).await;
         Migrator::up(&db.conn, None).await.unwrap();
         assert_eq!(
-            Migrator::get_applied_migrations(&db.conn)
-                .await
-                .unwrap()
-                .len(),
+            Migrator::get_applied_migrations(&db.conn).await.unwrap().len(),
             Migrator::migrations().len()
         );
     }

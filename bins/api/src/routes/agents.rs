@@ -37,17 +37,9 @@ pub async fn list(
     State(state): State<AppState>,
     Query(params): Query<AgentListParams>,
 ) -> ApiResult<axum::Json<List<Agent>>> {
-    let page = ListParams {
-        limit: params.limit,
-        cursor: params.cursor,
-    }
-    .page()?;
-    let filter = AgentFilter {
-        status: params.status,
-    };
-    Ok(axum::Json(
-        state.agents.list(&ctx, &filter, &page).await?.into(),
-    ))
+    let page = ListParams { limit: params.limit, cursor: params.cursor }.page()?;
+    let filter = AgentFilter { status: params.status };
+    Ok(axum::Json(state.agents.list(&ctx, &filter, &page).await?.into()))
 }
 
 /// Create an agent.
@@ -63,10 +55,7 @@ pub async fn create(
     State(state): State<AppState>,
     Json(input): Json<NewAgent>,
 ) -> ApiResult<(StatusCode, axum::Json<Agent>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(state.agents.create(&ctx, input).await?),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(state.agents.create(&ctx, input).await?)))
 }
 
 /// One agent.

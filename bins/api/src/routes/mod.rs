@@ -37,9 +37,6 @@ pub struct List<T> {
 
 impl<T> From<Page<T>> for List<T> {
     fn from(p: Page<T>) -> Self {
-        Self {
-            data: p.data,
-            next_cursor: p.next_cursor,
-        }
+        Self { data: p.data, next_cursor: p.next_cursor }
     }
 }

@@ -34,10 +34,7 @@ pub async fn create(
     Json(input): Json<NewWorkspace>,
 ) -> ApiResult<(StatusCode, axum::Json<CreatedWorkspace>)> {
     let (workspace, api_key) = state.tenancy.create_workspace(input).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(CreatedWorkspace { workspace, api_key }),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(CreatedWorkspace { workspace, api_key })))
 }
 
 /// The caller's workspace.
@@ -47,9 +44,6 @@ pub async fn create(
         (status = 200, body = Workspace),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn current(
-    Auth(ctx): Auth,
-    State(state): State<AppState>,
-) -> ApiResult<axum::Json<Workspace>> {
+pub async fn current(Auth(ctx): Auth, State(state): State<AppState>) -> ApiResult<axum::Json<Workspace>> {
     Ok(axum::Json(state.tenancy.workspace(&ctx).await?))
 }

@@ -8,18 +8,13 @@ async fn agent_crud_with_defaults_from_the_workspace() {
     each_engine(|db| async move {
         let app = spawn_app(db).await;
         let ws = app.create_workspace("Acme").await;
-        let agent = app
-            .create_agent(&ws.owner, json!({"name": "  Reception  "}))
-            .await;
+        let agent = app.create_agent(&ws.owner, json!({"name": "  Reception  "})).await;
         let id = agent["id"].as_str().unwrap().to_owned();
         assert!(id.starts_with("agt_"));
         assert_eq!(agent["name"], "Reception", "names are trimmed");
         assert_eq!(agent["status"], "draft");
         assert_eq!(agent["language"], "de");
-        assert_eq!(
-            agent["timezone"], "Europe/Berlin",
-            "defaults to the workspace's zone"
-        );
+        assert_eq!(agent["timezone"], "Europe/Berlin", "defaults to the workspace's zone");
 
         let got = expect(app.get(&format!("/v1/agents/{id}"), &ws.owner).await, 200).await;
         assert_eq!(got, agent);
@@ -41,23 +36,9 @@ async fn agent_crud_with_defaults_from_the_workspace() {
         let reread = expect(app.get(&format!("/v1/agents/{id}"), &ws.owner).await, 200).await;
         assert_eq!(reread, changed, "the change was stored");
 
-        expect(
-            app.delete(&format!("/v1/agents/{id}"), &ws.owner).await,
-            204,
-        )
-        .await;
-        expect_problem(
-            app.get(&format!("/v1/agents/{id}"), &ws.owner).await,
-            404,
-            "not_found",
-        )
-        .await;
-        expect_problem(
-            app.delete(&format!("/v1/agents/{id}"), &ws.owner).await,
-            404,
-            "not_found",
-        )
-        .await;
+        expect(app.delete(&format!("/v1/agents/{id}"), &ws.owner).await, 204).await;
+        expect_problem(app.get(&format!("/v1/agents/{id}"), &ws.owner).await, 404, "not_found").await;
+        expect_problem(app.delete(&format!("/v1/agents/{id}"), &ws.owner).await, 404, "not_found").await;
     })
     .await;
 }
@@ -89,13 +70,7 @@ async fn agents_are_listed_in_pages_and_filtered_by_status() {
             };
             let page = expect(app.get(&path, &ws.owner).await, 200).await;
             pages += 1;
-            seen.extend(
-                page["data"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|a| a["id"].clone()),
-            );
+            seen.extend(page["data"].as_array().unwrap().iter().map(|a| a["id"].clone()));
             match page["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_owned()),
                 None => break,
@@ -106,13 +81,7 @@ async fn agents_are_listed_in_pages_and_filtered_by_status() {
 
         let live = expect(app.get("/v1/agents?status=live", &ws.owner).await, 200).await;
         assert_eq!(live["data"].as_array().unwrap().len(), 3);
-        assert!(
-            live["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|a| a["status"] == "live")
-        );
+        assert!(live["data"].as_array().unwrap().iter().all(|a| a["status"] == "live"));
         assert!(live["next_cursor"].is_null());
     })
     .await;

@@ -12,39 +12,19 @@ async fn a_key_is_shown_once_and_only_its_hash_is_stored() {
     each_engine(|db| async move {
         let app = spawn_app(db).await;
         let ws = app.create_workspace("Acme").await;
-        let issued = expect(
-            app.post(
-                "/v1/api-keys",
-                &ws.owner,
-                json!({"name": "CRM", "role": "admin"}),
-            )
-            .await,
-            201,
-        )
-        .await;
+        let issued =
+            expect(app.post("/v1/api-keys", &ws.owner, json!({"name": "CRM", "role": "admin"})).await, 201)
+                .await;
         let secret = issued["key"].as_str().unwrap().to_owned();
         assert!(secret.starts_with("sk_") && secret.len() == 43, "{secret}");
         assert_eq!(issued["role"], "admin");
         let id = issued["id"].as_str().unwrap();
 
         // Never again in a response.
-        let listed = app
-            .get("/v1/api-keys", &ws.owner)
-            .await
-            .text()
-            .await
-            .unwrap();
-        let one = app
-            .get(&format!("/v1/api-keys/{id}"), &ws.owner)
-            .await
-            .text()
-            .await
-            .unwrap();
+        let listed = app.get("/v1/api-keys", &ws.owner).await.text().await.unwrap();
+        let one = app.get(&format!("/v1/api-keys/{id}"), &ws.owner).await.text().await.unwrap();
         for body in [&listed, &one] {
-            assert!(
-                !body.contains(&secret),
-                "the secret was shown again: {body}"
-            );
+            assert!(!body.contains(&secret), "the secret was shown again: {body}");
             assert!(!body.contains("\"key\""), "a key field is listed: {body}");
         }
         let one: serde_json::Value = serde_json::from_str(&one).unwrap();
@@ -69,17 +49,11 @@ async fn a_key_is_shown_once_and_only_its_hash_is_stored() {
             .unwrap()
             .unwrap();
         let hash: String = row.try_get("", "key_hash").unwrap();
-        let expected: String = Sha256::digest(secret.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let expected: String = Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hash, expected);
         for col in ["id", "name", "role", "key_hash", "key_prefix"] {
             let value: String = row.try_get("", col).unwrap();
-            assert!(
-                !value.contains(&secret[3..]),
-                "column {col} holds the secret"
-            );
+            assert!(!value.contains(&secret[3..]), "column {col} holds the secret");
         }
 
         // And the shown secret works.
@@ -93,25 +67,14 @@ async fn a_revoked_key_is_refused_at_once() {
     each_engine(|db| async move {
         let app = spawn_app(db).await;
         let ws = app.create_workspace("Acme").await;
-        let issued = expect(
-            app.post(
-                "/v1/api-keys",
-                &ws.owner,
-                json!({"name": "temp", "role": "agent"}),
-            )
-            .await,
-            201,
-        )
-        .await;
+        let issued =
+            expect(app.post("/v1/api-keys", &ws.owner, json!({"name": "temp", "role": "agent"})).await, 201)
+                .await;
         let secret = issued["key"].as_str().unwrap();
         expect(app.get("/v1/agents", secret).await, 200).await;
 
         let revoked = expect(
-            app.delete(
-                &format!("/v1/api-keys/{}", issued["id"].as_str().unwrap()),
-                &ws.owner,
-            )
-            .await,
+            app.delete(&format!("/v1/api-keys/{}", issued["id"].as_str().unwrap()), &ws.owner).await,
             200,
         )
         .await;
@@ -119,11 +82,7 @@ async fn a_revoked_key_is_refused_at_once() {
         expect_problem(app.get("/v1/agents", secret).await, 401, "invalid_api_key").await;
         // Revoking again changes nothing.
         let again = expect(
-            app.delete(
-                &format!("/v1/api-keys/{}", issued["id"].as_str().unwrap()),
-                &ws.owner,
-            )
-            .await,
+            app.delete(&format!("/v1/api-keys/{}", issued["id"].as_str().unwrap()), &ws.owner).await,
             200,
         )
         .await;
@@ -140,8 +99,7 @@ async fn the_last_owner_key_cannot_be_revoked() {
         let keys = expect(app.get("/v1/api-keys", &ws.owner).await, 200).await;
         let owner_id = keys["data"][0]["id"].as_str().unwrap().to_owned();
         expect_problem(
-            app.delete(&format!("/v1/api-keys/{owner_id}"), &ws.owner)
-                .await,
+            app.delete(&format!("/v1/api-keys/{owner_id}"), &ws.owner).await,
             409,
             "last_owner_key",
         )
@@ -149,34 +107,15 @@ async fn the_last_owner_key_cannot_be_revoked() {
 
         // With a second owner key the first can go, and then the second is the last.
         let second = expect(
-            app.post(
-                "/v1/api-keys",
-                &ws.owner,
-                json!({"name": "backup", "role": "owner"}),
-            )
-            .await,
+            app.post("/v1/api-keys", &ws.owner, json!({"name": "backup", "role": "owner"})).await,
             201,
         )
         .await;
         let second_key = second["key"].as_str().unwrap();
-        expect(
-            app.delete(&format!("/v1/api-keys/{owner_id}"), second_key)
-                .await,
-            200,
-        )
-        .await;
+        expect(app.delete(&format!("/v1/api-keys/{owner_id}"), second_key).await, 200).await;
+        expect_problem(app.get("/v1/agents", &ws.owner).await, 401, "invalid_api_key").await;
         expect_problem(
-            app.get("/v1/agents", &ws.owner).await,
-            401,
-            "invalid_api_key",
-        )
-        .await;
-        expect_problem(
-            app.delete(
-                &format!("/v1/api-keys/{}", second["id"].as_str().unwrap()),
-                second_key,
-            )
-            .await,
+            app.delete(&format!("/v1/api-keys/{}", second["id"].as_str().unwrap()), second_key).await,
             409,
             "last_owner_key",
         )
@@ -191,12 +130,7 @@ async fn two_owners_revoking_each_other_at_once_leave_one_owner() {
         let app = spawn_app(db).await;
         let ws = app.create_workspace("Acme").await;
         let second = expect(
-            app.post(
-                "/v1/api-keys",
-                &ws.owner,
-                json!({"name": "backup", "role": "owner"}),
-            )
-            .await,
+            app.post("/v1/api-keys", &ws.owner, json!({"name": "backup", "role": "owner"})).await,
             201,
         )
         .await;
@@ -204,26 +138,14 @@ async fn two_owners_revoking_each_other_at_once_leave_one_owner() {
         let first_id = keys["data"][0]["id"].as_str().unwrap().to_owned();
         let second_id = second["id"].as_str().unwrap().to_owned();
         let second_key = second["key"].as_str().unwrap().to_owned();
-        let (path_second, path_first) = (
-            format!("/v1/api-keys/{second_id}"),
-            format!("/v1/api-keys/{first_id}"),
-        );
-        let (a, b) = tokio::join!(
-            app.delete(&path_second, &ws.owner),
-            app.delete(&path_first, &second_key)
-        );
+        let (path_second, path_first) =
+            (format!("/v1/api-keys/{second_id}"), format!("/v1/api-keys/{first_id}"));
+        let (a, b) = tokio::join!(app.delete(&path_second, &ws.owner), app.delete(&path_first, &second_key));
         let statuses = [a.status().as_u16(), b.status().as_u16()];
         // Exactly one revocation wins; the other is refused as the last owner key, or finds its
         // own key revoked (401). Never both succeed.
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
-            1,
-            "{statuses:?}"
-        );
-        assert!(
-            statuses.iter().all(|s| [200, 401, 409].contains(s)),
-            "{statuses:?}"
-        );
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|s| [200, 401, 409].contains(s)), "{statuses:?}");
     })
     .await;
 }

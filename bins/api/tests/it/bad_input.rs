@@ -19,58 +19,32 @@ async fn malformed_wrong_unknown_and_oversize_input_get_precise_4xx() {
                 .send()
         };
 
-        let p = expect_problem(
-            raw("{\"name\": \"x\",").await.unwrap(),
-            400,
-            "malformed_json",
-        )
-        .await;
+        let p = expect_problem(raw("{\"name\": \"x\",").await.unwrap(), 400, "malformed_json").await;
         assert!(p["detail"].as_str().unwrap().contains("line 1"), "{p}");
-        expect_problem(
-            raw("{\"name\": \"x\"} trailing").await.unwrap(),
-            400,
-            "malformed_json",
-        )
-        .await;
+        expect_problem(raw("{\"name\": \"x\"} trailing").await.unwrap(), 400, "malformed_json").await;
         expect_problem(raw("").await.unwrap(), 400, "malformed_json").await;
 
-        let p = expect_problem(
-            raw("{\"name\": 42}").await.unwrap(),
-            422,
-            "validation_failed",
-        )
-        .await;
+        let p = expect_problem(raw("{\"name\": 42}").await.unwrap(), 422, "validation_failed").await;
         assert_eq!(fields(&p), ["name"]);
-        assert!(
-            p["errors"][0]["message"]
-                .as_str()
-                .unwrap()
-                .contains("expected a string"),
-            "{p}"
-        );
+        assert!(p["errors"][0]["message"].as_str().unwrap().contains("expected a string"), "{p}");
 
         let p = expect_problem(raw("[1, 2]").await.unwrap(), 422, "validation_failed").await;
         assert_eq!(fields(&p), ["body"]);
 
         let p = expect_problem(
-            app.post("/v1/agents", key, json!({"name": "x", "status": "zombie"}))
-                .await,
+            app.post("/v1/agents", key, json!({"name": "x", "status": "zombie"})).await,
             422,
             "validation_failed",
         )
         .await;
         assert_eq!(fields(&p), ["status"]);
         assert!(
-            p["errors"][0]["message"]
-                .as_str()
-                .unwrap()
-                .contains("draft"),
+            p["errors"][0]["message"].as_str().unwrap().contains("draft"),
             "lists the allowed values: {p}"
         );
 
         let p = expect_problem(
-            app.post("/v1/agents", key, json!({"name": "x", "language": "xx"}))
-                .await,
+            app.post("/v1/agents", key, json!({"name": "x", "language": "xx"})).await,
             422,
             "validation_failed",
         )
@@ -78,86 +52,49 @@ async fn malformed_wrong_unknown_and_oversize_input_get_precise_4xx() {
         assert_eq!(fields(&p), ["language"]);
 
         let p = expect_problem(
-            app.post(
-                "/v1/agents",
-                key,
-                json!({"name": "x", "timezone": "Mars/Olympus"}),
-            )
-            .await,
+            app.post("/v1/agents", key, json!({"name": "x", "timezone": "Mars/Olympus"})).await,
             422,
             "validation_failed",
         )
         .await;
         assert_eq!(fields(&p), ["timezone"]);
-        assert!(
-            p["errors"][0]["message"].as_str().unwrap().contains("IANA"),
-            "{p}"
-        );
+        assert!(p["errors"][0]["message"].as_str().unwrap().contains("IANA"), "{p}");
 
         let p = expect_problem(
-            app.post("/v1/agents", key, json!({"name": "x", "colour": "red"}))
-                .await,
+            app.post("/v1/agents", key, json!({"name": "x", "colour": "red"})).await,
             422,
             "validation_failed",
         )
         .await;
         assert_eq!(fields(&p), ["colour"]);
 
-        let p = expect_problem(
-            app.post("/v1/agents", key, json!({})).await,
-            422,
-            "validation_failed",
-        )
-        .await;
-        assert!(
-            p["errors"][0]["message"].as_str().unwrap().contains("name"),
-            "{p}"
-        );
+        let p = expect_problem(app.post("/v1/agents", key, json!({})).await, 422, "validation_failed").await;
+        assert!(p["errors"][0]["message"].as_str().unwrap().contains("name"), "{p}");
 
         let p = expect_problem(
-            app.post("/v1/agents", key, json!({"name": "x".repeat(121)}))
-                .await,
+            app.post("/v1/agents", key, json!({"name": "x".repeat(121)})).await,
             422,
             "validation_failed",
         )
         .await;
         assert_eq!(fields(&p), ["name"]);
         assert!(p["errors"][0]["message"].as_str().unwrap().contains("120"));
+        expect_problem(app.post("/v1/agents", key, json!({"name": "   "})).await, 422, "validation_failed")
+            .await;
         expect_problem(
-            app.post("/v1/agents", key, json!({"name": "   "})).await,
-            422,
-            "validation_failed",
-        )
-        .await;
-        expect_problem(
-            app.post("/v1/agents", key, json!({"name": "two\nlines"}))
-                .await,
+            app.post("/v1/agents", key, json!({"name": "two\nlines"})).await,
             422,
             "validation_failed",
         )
         .await;
         // 120 characters (not bytes) is fine.
-        expect(
-            app.post("/v1/agents", key, json!({"name": "ü".repeat(120)}))
-                .await,
-            201,
-        )
-        .await;
+        expect(app.post("/v1/agents", key, json!({"name": "ü".repeat(120)})).await, 201).await;
 
         let big = json!({"name": "x", "pad": "y".repeat(BODY_LIMIT)});
-        expect_problem(
-            app.post("/v1/agents", key, big).await,
-            413,
-            "body_too_large",
-        )
-        .await;
+        expect_problem(app.post("/v1/agents", key, big).await, 413, "body_too_large").await;
 
-        let no_type = app
-            .request(Method::POST, "/v1/agents", Some(key))
-            .body("{\"name\":\"x\"}")
-            .send()
-            .await
-            .unwrap();
+        let no_type =
+            app.request(Method::POST, "/v1/agents", Some(key)).body("{\"name\":\"x\"}").send().await.unwrap();
         expect_problem(no_type, 415, "unsupported_media_type").await;
         let form = app
             .request(Method::POST, "/v1/agents", Some(key))
@@ -195,10 +132,7 @@ async fn bad_query_parameters_name_the_parameter() {
             )
             .await;
             let got = fields(&p);
-            assert!(
-                got == [field] || (field == "query" && got.len() == 1),
-                "{query}: {p}"
-            );
+            assert!(got == [field] || (field == "query" && got.len() == 1), "{query}: {p}");
         }
     })
     .await;
@@ -209,30 +143,15 @@ async fn unknown_routes_methods_and_malformed_ids_are_clean_4xx() {
     each_engine(|db| async move {
         let app = spawn_app(db).await;
         let ws = app.create_workspace("Acme").await;
+        expect_problem(app.get("/v1/nothing-here", &ws.owner).await, 404, "route_not_found").await;
+        expect_problem(app.get("/v1/agents/not-an-id", &ws.owner).await, 404, "not_found").await;
         expect_problem(
-            app.get("/v1/nothing-here", &ws.owner).await,
-            404,
-            "route_not_found",
-        )
-        .await;
-        expect_problem(
-            app.get("/v1/agents/not-an-id", &ws.owner).await,
+            app.get("/v1/agents/ws_01jd3kq7z8m2v5x9c4b6n0p1r8", &ws.owner).await,
             404,
             "not_found",
         )
         .await;
-        expect_problem(
-            app.get("/v1/agents/ws_01jd3kq7z8m2v5x9c4b6n0p1r8", &ws.owner)
-                .await,
-            404,
-            "not_found",
-        )
-        .await;
-        let put = app
-            .request(Method::PUT, "/v1/agents", Some(&ws.owner))
-            .send()
-            .await
-            .unwrap();
+        let put = app.request(Method::PUT, "/v1/agents", Some(&ws.owner)).send().await.unwrap();
         expect_problem(put, 405, "method_not_allowed").await;
     })
     .await;

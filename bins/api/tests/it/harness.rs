@@ -33,22 +33,13 @@ pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
         ("APP__DATABASE__URL".into(), db.url.clone()),
         ("APP__HTTP__BODY_LIMIT_BYTES".into(), BODY_LIMIT.to_string()),
     ]);
-    env.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
-    let settings =
-        Settings::load_from(Binary::Api, &env, Path::new("/nonexistent")).expect("test settings");
+    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let settings = Settings::load_from(Binary::Api, &env, Path::new("/nonexistent")).expect("test settings");
     let state = AppState::new(db.conn.clone(), settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, app(state), std::future::pending()));
-    TestApp {
-        base,
-        client: reqwest::Client::new(),
-        db,
-    }
+    TestApp { base, client: reqwest::Client::new(), db }
 }
 
 impl TestApp {
@@ -61,18 +52,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Response {
-        self.request(Method::GET, path, Some(key))
-            .send()
-            .await
-            .unwrap()
+        self.request(Method::GET, path, Some(key)).send().await.unwrap()
     }
 
     pub async fn send_json(&self, method: Method, path: &str, key: &str, body: Value) -> Response {
-        self.request(method, path, Some(key))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        self.request(method, path, Some(key)).json(&body).send().await.unwrap()
     }
 
     pub async fn post(&self, path: &str, key: &str, body: Value) -> Response {
@@ -84,10 +68,7 @@ impl TestApp {
     }
 
     pub async fn delete(&self, path: &str, key: &str) -> Response {
-        self.request(Method::DELETE, path, Some(key))
-            .send()
-            .await
-            .unwrap()
+        self.request(Method::DELETE, path, Some(key)).send().await.unwrap()
     }
 
     pub async fn create_workspace(&self, name: &str) -> Ws {
@@ -108,12 +89,7 @@ impl TestApp {
     /// Issues a key of `role` in `ws` with the owner key.
     pub async fn key(&self, ws: &Ws, role: &str) -> String {
         let body = expect(
-            self.post(
-                "/v1/api-keys",
-                &ws.owner,
-                json!({"name": format!("{role} key"), "role": role}),
-            )
-            .await,
+            self.post("/v1/api-keys", &ws.owner, json!({"name": format!("{role} key"), "role": role})).await,
             201,
         )
         .await;
@@ -130,40 +106,21 @@ pub async fn expect(res: Response, status: u16) -> Value {
     let got = res.status().as_u16();
     let text = res.text().await.unwrap();
     assert_eq!(got, status, "unexpected status; body: {text}");
-    if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    }
+    if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) }
 }
 
 /// Asserts a problem+json answer with `status` and `code`, and returns it.
 pub async fn expect_problem(res: Response, status: u16, code: &str) -> Value {
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let request_id = res
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let content_type =
+        res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let request_id = res.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = expect(res, status).await;
     assert_eq!(content_type, "application/problem+json", "{body}");
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status);
     assert_eq!(body["type"], format!("urn:switchboard:problem:{code}"));
-    assert!(
-        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-        "{body}"
-    );
-    assert_eq!(
-        body["request_id"].as_str(),
-        request_id.as_deref(),
-        "request id in body and header differ"
-    );
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    assert_eq!(body["request_id"].as_str(), request_id.as_deref(), "request id in body and header differ");
     body
 }
 
@@ -171,10 +128,6 @@ pub async fn expect_problem(res: Response, status: u16, code: &str) -> Value {
 pub fn fields(problem: &Value) -> Vec<String> {
     problem["errors"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["field"].as_str().unwrap_or("").to_owned())
-                .collect()
-        })
+        .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_owned()).collect())
         .unwrap_or_default()
 }

@@ -9,14 +9,8 @@ async fn health_readiness_metrics_and_request_ids() {
     each_engine(|db| async move {
         let app = spawn_app(db).await;
         let get = |p: &'static str| app.request(reqwest::Method::GET, p, None).send();
-        assert_eq!(
-            expect(get("/healthz").await.unwrap(), 200).await["status"],
-            "ok"
-        );
-        assert_eq!(
-            expect(get("/readyz").await.unwrap(), 200).await["status"],
-            "ready"
-        );
+        assert_eq!(expect(get("/healthz").await.unwrap(), 200).await["status"], "ok");
+        assert_eq!(expect(get("/readyz").await.unwrap(), 200).await["status"], "ready");
 
         let echoed = app
             .request(reqwest::Method::GET, "/healthz", None)
@@ -26,12 +20,7 @@ async fn health_readiness_metrics_and_request_ids() {
             .unwrap();
         assert_eq!(echoed.headers()["x-request-id"], "trace-abc-123");
         let made = get("/healthz").await.unwrap();
-        assert!(
-            made.headers()["x-request-id"]
-                .to_str()
-                .unwrap()
-                .starts_with("req_")
-        );
+        assert!(made.headers()["x-request-id"].to_str().unwrap().starts_with("req_"));
         let hostile = app
             .request(reqwest::Method::GET, "/healthz", None)
             .header("x-request-id", "<script>")
@@ -39,10 +28,7 @@ async fn health_readiness_metrics_and_request_ids() {
             .await
             .unwrap();
         assert!(
-            hostile.headers()["x-request-id"]
-                .to_str()
-                .unwrap()
-                .starts_with("req_"),
+            hostile.headers()["x-request-id"].to_str().unwrap().starts_with("req_"),
             "unsafe ids are replaced"
         );
 
@@ -59,11 +45,7 @@ async fn readiness_fails_with_503_when_the_database_is_gone() {
     let conn = db.conn.clone();
     let app = spawn_app(db).await;
     conn.close().await.unwrap();
-    let res = app
-        .request(reqwest::Method::GET, "/readyz", None)
-        .send()
-        .await
-        .unwrap();
+    let res = app.request(reqwest::Method::GET, "/readyz", None).send().await.unwrap();
     assert_eq!(res.headers()["retry-after"], "1");
     expect_problem(res, 503, "database_unavailable").await;
 }
@@ -72,19 +54,9 @@ async fn readiness_fails_with_503_when_the_database_is_gone() {
 async fn the_openapi_document_describes_every_route_and_docs_render_it() {
     each_engine(|db| async move {
         let app = spawn_app(db).await;
-        let doc = expect(
-            app.request(reqwest::Method::GET, "/openapi.json", None)
-                .send()
-                .await
-                .unwrap(),
-            200,
-        )
-        .await;
-        assert!(
-            doc["openapi"].as_str().unwrap().starts_with("3.1"),
-            "{}",
-            doc["openapi"]
-        );
+        let doc =
+            expect(app.request(reqwest::Method::GET, "/openapi.json", None).send().await.unwrap(), 200).await;
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
         for (path, method) in [
             ("/v1/workspaces", "post"),
             ("/v1/workspace", "get"),
@@ -99,31 +71,15 @@ async fn the_openapi_document_describes_every_route_and_docs_render_it() {
             ("/healthz", "get"),
             ("/readyz", "get"),
         ] {
-            assert!(
-                doc["paths"][path][method].is_object(),
-                "{method} {path} is not documented"
-            );
+            assert!(doc["paths"][path][method].is_object(), "{method} {path} is not documented");
         }
-        for schema in [
-            "Agent",
-            "NewAgent",
-            "AgentPatch",
-            "Problem",
-            "FieldError",
-            "IssuedApiKey",
-            "CreatedWorkspace",
-        ] {
-            assert!(
-                doc["components"]["schemas"][schema].is_object(),
-                "schema {schema} missing"
-            );
+        for schema in
+            ["Agent", "NewAgent", "AgentPatch", "Problem", "FieldError", "IssuedApiKey", "CreatedWorkspace"]
+        {
+            assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema} missing");
         }
         assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
-        let docs = app
-            .request(reqwest::Method::GET, "/docs", None)
-            .send()
-            .await
-            .unwrap();
+        let docs = app.request(reqwest::Method::GET, "/docs", None).send().await.unwrap();
         assert_eq!(docs.status(), 200);
         assert!(docs.text().await.unwrap().to_lowercase().contains("<html"));
     })

@@ -24,12 +24,7 @@ async fn workspace_creation_needs_the_admin_token() {
     each_engine(|db| async move {
         let app = spawn_app(db).await;
         let body = json!({"name": "Acme"});
-        let none = app
-            .request(Method::POST, "/v1/workspaces", None)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let none = app.request(Method::POST, "/v1/workspaces", None).json(&body).send().await.unwrap();
         expect_problem(none, 401, "invalid_admin_token").await;
         let wrong = app
             .request(Method::POST, "/v1/workspaces", Some("not-the-admin-token"))
@@ -40,12 +35,8 @@ async fn workspace_creation_needs_the_admin_token() {
         expect_problem(wrong, 401, "invalid_admin_token").await;
         // An owner key of a workspace is not the admin token either.
         let ws = app.create_workspace("Acme").await;
-        let owner = app
-            .request(Method::POST, "/v1/workspaces", Some(&ws.owner))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let owner =
+            app.request(Method::POST, "/v1/workspaces", Some(&ws.owner)).json(&body).send().await.unwrap();
         expect_problem(owner, 401, "invalid_admin_token").await;
     })
     .await;
@@ -62,12 +53,7 @@ async fn the_admin_api_is_off_without_a_configured_token() {
             .await
             .unwrap();
         let problem = expect_problem(res, 403, "admin_api_disabled").await;
-        assert!(
-            problem["detail"]
-                .as_str()
-                .unwrap()
-                .contains("APP__AUTH__ADMIN_TOKEN")
-        );
+        assert!(problem["detail"].as_str().unwrap().contains("APP__AUTH__ADMIN_TOKEN"));
     })
     .await;
 }
@@ -77,26 +63,21 @@ async fn the_demo_workspace_is_seeded_once_even_when_starts_race() {
     each_engine(|db| async move {
         let tenancy = switchboard_tenancy::TenancyService::new(db.conn.clone());
         let agents = switchboard_agents::AgentService::new(db.conn.clone(), tenancy.clone());
-        let runs = (0..5).map(|_| {
-            let (t, a) = (tenancy.clone(), agents.clone());
-            tokio::spawn(async move { switchboard_api::seed::seed_once(&t, &a).await.unwrap() })
-        });
+        let runs: Vec<_> = (0..5)
+            .map(|_| {
+                let (t, a) = (tenancy.clone(), agents.clone());
+                tokio::spawn(async move { switchboard_api::seed::seed_once(&t, &a).await.unwrap() })
+            })
+            .collect();
         let mut seeded = Vec::new();
         for run in runs {
             if let Some(s) = run.await.unwrap() {
                 seeded.push(s);
             }
         }
-        assert_eq!(
-            seeded.len(),
-            1,
-            "the demo workspace must be seeded exactly once"
-        );
+        assert_eq!(seeded.len(), 1, "the demo workspace must be seeded exactly once");
         assert!(
-            switchboard_api::seed::seed_once(&tenancy, &agents)
-                .await
-                .unwrap()
-                .is_none(),
+            switchboard_api::seed::seed_once(&tenancy, &agents).await.unwrap().is_none(),
             "a restart seeds again"
         );
         // The printed key really is the owner key of a workspace holding the fixture's agents.

@@ -14,22 +14,10 @@ async fn serves_health_readiness_and_metrics() {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
         let client = reqwest::Client::new();
-        for (path, status) in [
-            ("/healthz", 200),
-            ("/readyz", 200),
-            ("/metrics", 200),
-            ("/nope", 404),
-        ] {
-            let res = client
-                .get(format!("http://{addr}{path}"))
-                .send()
-                .await
-                .unwrap();
+        for (path, status) in [("/healthz", 200), ("/readyz", 200), ("/metrics", 200), ("/nope", 404)] {
+            let res = client.get(format!("http://{addr}{path}")).send().await.unwrap();
             assert_eq!(res.status().as_u16(), status, "{path}");
-            assert!(
-                res.headers().contains_key("x-request-id"),
-                "{path} has no request id"
-            );
+            assert!(res.headers().contains_key("x-request-id"), "{path} has no request id");
         }
     })
     .await;

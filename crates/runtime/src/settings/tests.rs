@@ -6,10 +6,7 @@ use secrecy::ExposeSecret;
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
 fn no_dir() -> PathBuf {
@@ -30,10 +27,7 @@ fn defaults_are_the_embedded_sandbox() {
     assert_eq!(s.public_base_url, "http://127.0.0.1:8081");
     assert!(s.admin_token.is_none());
     assert!(s.encryption_key_is_development);
-    assert_eq!(
-        s.email_system_domain.as_deref(),
-        Some("support.switchboard.test")
-    );
+    assert_eq!(s.email_system_domain.as_deref(), Some("support.switchboard.test"));
     assert_eq!(s.twilio.base_url, "https://api.twilio.com");
     assert_eq!(s.twilio.messaging_base_url, "https://messaging.twilio.com");
     assert_eq!(s.currency.as_str(), "EUR");
@@ -78,16 +72,10 @@ fn each_documented_key_overrides_its_default() {
     assert_eq!(s.http.addr.to_string(), "0.0.0.0:9000");
     assert_eq!(s.http.body_limit_bytes, 2048);
     assert_eq!(s.public_base_url, "https://hooks.example.com");
-    assert_eq!(
-        s.admin_token.unwrap().expose_secret(),
-        "a-very-long-admin-token"
-    );
+    assert_eq!(s.admin_token.unwrap().expose_secret(), "a-very-long-admin-token");
     assert_eq!(s.encryption_key.expose_secret(), &[7u8; 32]);
     assert!(!s.encryption_key_is_development);
-    assert_eq!(
-        s.email_system_domain.as_deref(),
-        Some("support.example.com")
-    );
+    assert_eq!(s.email_system_domain.as_deref(), Some("support.example.com"));
     assert_eq!(s.twilio.base_url, "http://127.0.0.1:9001");
     assert_eq!(s.twilio.account_sid, "AC123");
     assert_eq!(s.twilio.auth_token.expose_secret(), "tok");
@@ -115,11 +103,7 @@ fn providers_mode_live_is_read() {
 fn database_url_is_accepted_and_the_app_key_wins() {
     let s = load(&[("DATABASE_URL", "postgres://h/a")]).unwrap();
     assert_eq!(s.database.url(), "postgres://h/a");
-    let s = load(&[
-        ("DATABASE_URL", "postgres://h/a"),
-        ("APP__DATABASE__URL", "postgres://h/b"),
-    ])
-    .unwrap();
+    let s = load(&[("DATABASE_URL", "postgres://h/a"), ("APP__DATABASE__URL", "postgres://h/b")]).unwrap();
     assert_eq!(s.database.url(), "postgres://h/b");
 }
 
@@ -127,11 +111,8 @@ fn database_url_is_accepted_and_the_app_key_wins() {
 fn the_env_file_overrides_defaults_and_env_vars_override_the_file() {
     let dir = std::env::temp_dir().join(format!("sb-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("production.toml"),
-        "[http]\naddr = \"0.0.0.0:7000\"\nbody_limit_bytes = 4096\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("production.toml"), "[http]\naddr = \"0.0.0.0:7000\"\nbody_limit_bytes = 4096\n")
+        .unwrap();
     let prod = |extra: &[(&str, &str)]| {
         let mut vars = env(&[("APP_ENV", "production")]);
         vars.extend(env(extra));
@@ -140,11 +121,7 @@ fn the_env_file_overrides_defaults_and_env_vars_override_the_file() {
     let s = prod(&[]).unwrap();
     assert_eq!(s.http.addr.to_string(), "0.0.0.0:7000");
     assert_eq!(s.http.body_limit_bytes, 4096);
-    assert_eq!(
-        s.log.format,
-        LogFormat::Json,
-        "production logs JSON by default"
-    );
+    assert_eq!(s.log.format, LogFormat::Json, "production logs JSON by default");
     let s = prod(&[("APP__HTTP__ADDR", "0.0.0.0:7001")]).unwrap();
     assert_eq!(s.http.addr.to_string(), "0.0.0.0:7001");
     std::fs::remove_dir_all(dir).unwrap();
@@ -156,9 +133,7 @@ fn a_bad_value_names_its_key_in_both_forms() {
     assert!(err.names("http.addr"));
     let text = err.to_string();
     assert!(
-        text.contains("http.addr")
-            && text.contains("APP__HTTP__ADDR")
-            && text.contains("not-an-address"),
+        text.contains("http.addr") && text.contains("APP__HTTP__ADDR") && text.contains("not-an-address"),
         "{text}"
     );
 }
@@ -237,10 +212,7 @@ fn live_mode_needs_https_for_the_public_url_and_starts_when_complete() {
     let s = load(&vars).unwrap();
     assert_eq!(s.providers, ProviderMode::Live);
     assert_eq!(s.ses.region.as_deref(), Some("eu-central-1"));
-    assert!(
-        s.email_system_domain.is_none(),
-        "no sandbox domain in live mode"
-    );
+    assert!(s.email_system_domain.is_none(), "no sandbox domain in live mode");
 }
 
 #[test]
