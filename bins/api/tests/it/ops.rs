@@ -85,3 +85,15 @@ async fn the_openapi_document_describes_every_route_and_docs_render_it() {
     })
     .await;
 }
+
+#[test]
+fn the_committed_openapi_document_matches_the_code() {
+    let generated = switchboard_api::openapi_document().to_pretty_json().unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed.trim() == generated.trim(),
+        "docs/openapi.json is out of date with the code: run `just openapi` (or \
+         `cargo run -p switchboard-api -- openapi > docs/openapi.json`)"
+    );
+}

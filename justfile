@@ -1,0 +1,54 @@
+# Switchboard — common tasks. `just --list` shows them all.
+
+set shell := ["bash", "-cu"]
+
+pg_url := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+# Start the API on 127.0.0.1:8080 (embedded default: SQLite under ./data, sandbox providers).
+run:
+    cargo run -p switchboard-api
+
+# All three binaries against one database; Ctrl-C stops them all.
+dev:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build -p switchboard-api -p switchboard-webhook-ingest -p switchboard-billing-cron
+    trap 'kill 0' EXIT
+    ./target/debug/switchboard-api &
+    until curl -sf http://127.0.0.1:8080/readyz >/dev/null; do sleep 0.2; done
+    ./target/debug/switchboard-webhook-ingest &
+    ./target/debug/switchboard-billing-cron --loop 1m &
+    wait
+
+# Every test on SQLite.
+test:
+    cargo test --workspace
+
+# Every test on SQLite and PostgreSQL (TEST_DATABASE_URL, default the local server).
+test-pg:
+    TEST_DATABASE_URL={{pg_url}} cargo test --workspace
+
+# Apply migrations (DATABASE_URL, default the embedded SQLite file); `just migrate status`, `reset`, …
+migrate *args="up":
+    cargo run -p switchboard-migrations -- {{args}}
+
+# Create a new demo workspace from fixtures/demo.toml and print its owner key.
+seed:
+    cargo run -p switchboard-api -- seed
+
+# Benchmarks (criterion); results are recorded in docs/perf/.
+bench:
+    cargo bench --workspace
+
+# Formatting and lints as CI runs them.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Write the OpenAPI document to docs/openapi.json.
+openapi:
+    cargo run -q -p switchboard-api -- openapi > docs/openapi.json
+
+# What CI runs.
+ci:
+    bash .ci/run
