@@ -79,36 +79,12 @@ macro_rules! define_id {
             }
         }
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
-            }
-        }
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .pattern(Some(concat!("^", $prefix, "_[0-9a-hjkmnp-tv-z]{26}$")))
-                    .examples([serde_json::json!(concat!($prefix, "_01jd3kq7z8m2v5x9c4b6n0p1r8"))])
-                    .into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
+        $crate::string_form::string_form!(
+            $name,
+            example = concat!($prefix, "_01jd3kq7z8m2v5x9c4b6n0p1r8"),
+            description = concat!($kind, " id"),
+            pattern = concat!("^", $prefix, "_[0-9a-hjkmnp-tv-z]{26}$"),
+        );
     };
 }
 

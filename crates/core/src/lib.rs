@@ -17,6 +17,8 @@
 //!
 //! Invariant: parsing happens at the edge. Functions that take these types never re-validate them.
 
+mod string_form;
+
 pub mod ctx;
 pub mod db;
 pub mod error;

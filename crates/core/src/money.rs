@@ -7,6 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::string_form::string_form;
+
 use serde::{Deserialize, Serialize};
 
 /// Units of [`Amount`] per whole currency unit.
@@ -110,40 +112,15 @@ impl fmt::Display for Amount {
     }
 }
 
-impl fmt::Debug for Amount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl Serialize for Amount {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Amount {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl utoipa::PartialSchema for Amount {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(r"^-?[0-9]+(\.[0-9]{1,4})?$"))
-            .description(Some("Exact decimal amount as a string"))
-            .examples([serde_json::json!("12.34")])
-            .into()
-    }
-}
-impl utoipa::ToSchema for Amount {}
+string_form!(
+    Amount,
+    example = "12.34",
+    description = "Exact decimal amount as a string",
+    pattern = r"^-?[0-9]+(\.[0-9]{1,4})?$",
+);
 
 /// An ISO 4217 currency code such as `EUR`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
-#[schema(value_type = String, example = "EUR")]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Currency([u8; 3]);
 
 impl Currency {
@@ -166,12 +143,6 @@ impl fmt::Display for Currency {
     }
 }
 
-impl fmt::Debug for Currency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl FromStr for Currency {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -179,18 +150,7 @@ impl FromStr for Currency {
     }
 }
 
-impl Serialize for Currency {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Currency {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+string_form!(Currency, example = "EUR", description = "ISO 4217 currency code", pattern = "^[A-Z]{3}$");
 
 /// An amount in a currency: `{"amount": "12.34", "currency": "EUR"}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

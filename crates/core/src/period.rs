@@ -7,9 +7,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::string_form::string_form;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
 
 /// An IANA time zone such as `Europe/Berlin`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,35 +54,7 @@ impl fmt::Display for Zone {
     }
 }
 
-impl fmt::Debug for Zone {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl Serialize for Zone {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
-impl<'de> Deserialize<'de> for Zone {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Zone::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-impl utoipa::PartialSchema for Zone {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("IANA time zone name"))
-            .examples([serde_json::json!("Europe/Berlin")])
-            .into()
-    }
-}
-impl utoipa::ToSchema for Zone {}
+string_form!(Zone, example = "Europe/Berlin", description = "IANA time zone name");
 
 /// A calendar month, `YYYY-MM`.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -177,12 +150,6 @@ impl fmt::Display for Period {
     }
 }
 
-impl fmt::Debug for Period {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
 impl FromStr for Period {
     type Err = PeriodParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -196,29 +163,12 @@ impl FromStr for Period {
     }
 }
 
-impl Serialize for Period {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Period {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl utoipa::PartialSchema for Period {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(r"^[0-9]{4}-(0[1-9]|1[0-2])$"))
-            .examples([serde_json::json!("2026-11")])
-            .into()
-    }
-}
-impl utoipa::ToSchema for Period {}
+string_form!(
+    Period,
+    example = "2026-11",
+    description = "Calendar month",
+    pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+);
 
 #[cfg(test)]
 mod tests {

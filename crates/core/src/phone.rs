@@ -8,6 +8,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::string_form::string_form;
+
 /// A normalised E.164 number such as `+49301234567`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, sea_orm::DeriveValueType)]
 pub struct E164(String);
@@ -74,36 +76,11 @@ impl fmt::Display for E164 {
     }
 }
 
-impl fmt::Debug for E164 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl serde::Serialize for E164 {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for E164 {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-impl utoipa::PartialSchema for E164 {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("E.164 number; spaces, hyphens, dots and parentheses are removed on input"))
-            .examples([serde_json::json!("+49301234567")])
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for E164 {}
+string_form!(
+    E164,
+    example = "+49301234567",
+    description = "E.164 number; spaces, hyphens, dots and parentheses are removed on input",
+);
 
 #[cfg(test)]
 mod tests {
