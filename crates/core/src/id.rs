@@ -100,6 +100,14 @@ define_id!(
     /// An AI agent of a workspace.
     AgentId, "agt", "agent"
 );
+define_id!(
+    /// A provisioned phone number.
+    NumberId, "num", "number"
+);
+define_id!(
+    /// An entry of a workspace's ledger.
+    LedgerEntryId, "led", "ledger entry"
+);
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@
 //! - [`page`]: cursor pagination (`limit`, `cursor` → `{data, next_cursor}`).
 //! - [`db`]: connecting to SQLite (WAL) or PostgreSQL, and classifying database errors.
 //! - [`language`]: the nine line languages.
+//! - [`telephony`]: [`Country`] and [`NumberType`]; [`provider`]: [`ProviderError`].
 //! - [`time`]: `now()` at the precision both engines store (microseconds).
 //!
 //! Invariant: parsing happens at the edge. Functions that take these types never re-validate them.
@@ -28,17 +29,21 @@ pub mod money;
 pub mod page;
 pub mod period;
 pub mod phone;
+pub mod provider;
+pub mod telephony;
 pub mod text;
 pub mod time;
 
 pub use ctx::{Ctx, Permission, Principal, Role};
 pub use error::{DomainError, Error, ErrorKind, FieldError};
-pub use id::{AgentId, ApiKeyId, WorkspaceId};
+pub use id::{AgentId, ApiKeyId, LedgerEntryId, NumberId, WorkspaceId};
 pub use language::Language;
 pub use money::{Amount, Currency, Money};
 pub use page::{Page, PageRequest};
 pub use period::{Period, Zone};
 pub use phone::E164;
+pub use provider::ProviderError;
+pub use telephony::{Country, NumberType};
 
 /// The result type of Switchboard's shared operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

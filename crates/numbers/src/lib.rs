@@ -1,0 +1,14 @@
+//! # switchboard-numbers
+//!
+//! Phone numbers (SPEC §4): what a provider has for sale, provisioning (with the US fallback,
+//! webhook wiring, the Vapi import and best-effort WhatsApp registration), the number's lifecycle
+//! and its release.
+//!
+//! This crate owns the **ports** it needs from providers ([`ports`]); `switchboard-providers`
+//! implements them for Twilio and Vapi (live HTTP clients) and for the sandbox.
+
+pub mod model;
+pub mod ports;
+
+pub use model::{AvailableNumber, Capabilities, PurchasedNumber, SearchQuery, WebhookTargets};
+pub use ports::{NumberInventory, SenderRegistration, SenderStatus, VoiceGateway, WhatsappSenders};
