@@ -10,6 +10,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_tenancy;
+mod m20261125_000002_ledger;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -17,6 +18,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_tenancy::Migration)]
+        vec![Box::new(m20261125_000001_tenancy::Migration), Box::new(m20261125_000002_ledger::Migration)]
     }
 }

@@ -20,6 +20,7 @@ use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use switchboard_agents::AgentService;
+use switchboard_billing::{BillingService, PriceList};
 use switchboard_runtime::Settings;
 use switchboard_tenancy::TenancyService;
 use utoipa::OpenApi;
@@ -38,6 +39,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub tenancy: TenancyService,
     pub agents: AgentService,
+    pub billing: BillingService,
     /// SHA-256 of the platform admin token; `None` turns the admin API off.
     pub admin_token_hash: Option<[u8; 32]>,
     pub metrics: PrometheusHandle,
@@ -63,15 +65,17 @@ impl FromRef<AppState> for PrometheusHandle {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
+    pub fn new(db: DatabaseConnection, settings: Settings, prices: PriceList) -> Self {
         let tenancy = TenancyService::new(db.clone());
         let agents = AgentService::new(db.clone(), tenancy.clone());
+        let billing = BillingService::new(db.clone(), Arc::new(prices), settings.currency);
         let admin_token_hash =
             settings.admin_token.as_ref().map(|t| Sha256::digest(t.expose_secret().as_bytes()).into());
         Self {
             db,
             tenancy,
             agents,
+            billing,
             admin_token_hash,
             metrics: switchboard_runtime::metrics::prometheus(),
             settings: Arc::new(settings),
@@ -86,6 +90,9 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(switchboard_web::health::readyz))
         .routes(routes!(routes::workspaces::create))
         .routes(routes!(routes::workspaces::current))
+        .routes(routes!(routes::workspaces::credit))
+        .routes(routes!(routes::billing::wallet))
+        .routes(routes!(routes::billing::ledger))
         .routes(routes!(routes::api_keys::list, routes::api_keys::create))
         .routes(routes!(routes::api_keys::get, routes::api_keys::revoke))
         .routes(routes!(routes::agents::list, routes::agents::create))

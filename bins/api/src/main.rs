@@ -4,6 +4,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use switchboard_api::{AppState, app, openapi_document, seed, serve};
+use switchboard_billing::PriceList;
 use switchboard_runtime::{Binary, ProviderMode, Settings};
 
 #[derive(Parser)]
@@ -69,7 +70,16 @@ async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
     let addr = settings.http.addr;
     let sandbox = settings.providers == ProviderMode::Sandbox;
     let demo = sandbox && settings.demo_seed;
-    let state = AppState::new(db, settings);
+    let prices = match &settings.price_list {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            PriceList::from_toml(&text)
+                .with_context(|| format!("APP__BILLING__PRICE_LIST: {}", path.display()))?
+        }
+        None => PriceList::embedded().context("fixtures/pricing.toml")?,
+    };
+    let state = AppState::new(db, settings, prices);
     let api_base = format!("http://{addr}");
 
     if let Command::Seed = command {

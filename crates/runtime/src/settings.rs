@@ -129,6 +129,7 @@ const KNOWN_KEYS: &[&str] = &[
     "meta.app_secret",
     "meta.verify_token",
     "billing.currency",
+    "billing.price_list",
     "log.format",
     "log.filter",
     "demo.seed",
@@ -265,6 +266,8 @@ pub struct Settings {
     pub ses: SesSettings,
     pub meta: MetaSettings,
     pub currency: Currency,
+    /// A price list file replacing the embedded `fixtures/pricing.toml`.
+    pub price_list: Option<PathBuf>,
     pub log: LogSettings,
     pub demo_seed: bool,
 }
@@ -559,6 +562,10 @@ impl Reader {
                 .or_else(|| (!live).then(|| SANDBOX_META_VERIFY.into())),
         };
         let currency = self.parse("billing.currency", Currency::EUR, |v| v.parse());
+        let price_list = self.get("billing.price_list").map(PathBuf::from);
+        if let Some(path) = price_list.as_ref().filter(|p| !p.is_file()) {
+            self.problem("billing.price_list", format!("{} is not a readable file", path.display()));
+        }
         let log = LogSettings {
             format: self.parse(
                 "log.format",
@@ -594,6 +601,7 @@ impl Reader {
             ses,
             meta,
             currency,
+            price_list,
             log,
             demo_seed,
         }

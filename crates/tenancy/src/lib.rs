@@ -24,3 +24,5 @@ mod store;
 
 pub use model::{ApiKey, IssuedApiKey, NewApiKey, NewWorkspace, Workspace};
 pub use service::TenancyService;
+/// Serialise work on one workspace inside a transaction (see the function's doc).
+pub use store::lock_workspace;

@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod api_keys;
+pub mod billing;
 pub mod workspaces;
 
 use serde::{Deserialize, Serialize};

@@ -35,7 +35,7 @@ pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
     ]);
     env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let settings = Settings::load_from(Binary::Api, &env, Path::new("/nonexistent")).expect("test settings");
-    let state = AppState::new(db.conn.clone(), settings);
+    let state = AppState::new(db.conn.clone(), settings, switchboard_billing::PriceList::embedded().unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, app(state), std::future::pending()));

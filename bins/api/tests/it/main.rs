@@ -5,6 +5,7 @@
 mod agents;
 mod api_keys;
 mod bad_input;
+mod billing;
 mod harness;
 mod isolation;
 mod ops;

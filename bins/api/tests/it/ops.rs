@@ -68,6 +68,9 @@ async fn the_openapi_document_describes_every_route_and_docs_render_it() {
             ("/v1/agents/{id}", "get"),
             ("/v1/agents/{id}", "patch"),
             ("/v1/agents/{id}", "delete"),
+            ("/v1/workspaces/{id}/credits", "post"),
+            ("/v1/billing/wallet", "get"),
+            ("/v1/billing/ledger", "get"),
             ("/healthz", "get"),
             ("/readyz", "get"),
         ] {

@@ -94,6 +94,17 @@ fn each_documented_key_overrides_its_default() {
 }
 
 #[test]
+fn a_price_list_file_must_exist() {
+    let err = load(&[("APP__BILLING__PRICE_LIST", "/nonexistent/pricing.toml")]).unwrap_err();
+    assert!(err.names("billing.price_list"));
+    let file = std::env::temp_dir().join(format!("sb-prices-{}.toml", std::process::id()));
+    std::fs::write(&file, "").unwrap();
+    let s = load(&[("APP__BILLING__PRICE_LIST", file.to_str().unwrap())]).unwrap();
+    assert_eq!(s.price_list.as_deref(), Some(file.as_path()));
+    std::fs::remove_file(file).unwrap();
+}
+
+#[test]
 fn providers_mode_live_is_read() {
     let err = load(&[("APP__PROVIDERS__MODE", "live")]).unwrap_err();
     assert!(err.names("public_base_url"));
