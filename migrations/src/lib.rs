@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_tenancy;
 mod m20261125_000002_ledger;
+mod m20261125_000003_numbers;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -18,6 +19,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_tenancy::Migration), Box::new(m20261125_000002_ledger::Migration)]
+        vec![
+            Box::new(m20261125_000001_tenancy::Migration),
+            Box::new(m20261125_000002_ledger::Migration),
+            Box::new(m20261125_000003_numbers::Migration),
+        ]
     }
 }

@@ -84,7 +84,18 @@ impl AgentService {
 
     pub async fn delete(&self, ctx: &Ctx, id: &AgentId) -> Result<()> {
         ctx.require(Permission::AgentsWrite)?;
-        if store::delete(&self.db, ctx.workspace_id(), id).await? {
+        let deleted = store::delete(&self.db, ctx.workspace_id(), id).await.map_err(|e| {
+            // Numbers and other channels reference their agent with a RESTRICT foreign key.
+            if switchboard_core::db::is_foreign_key_violation(&e) {
+                Error::conflict(
+                    "agent_in_use",
+                    "the agent still has numbers or channels; reassign or release them first",
+                )
+            } else {
+                e.into()
+            }
+        })?;
+        if deleted {
             tracing::info!(agent_id = %id, "agent deleted");
             Ok(())
         } else {

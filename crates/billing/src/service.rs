@@ -71,7 +71,7 @@ impl BillingService {
         )
         .await
         .map_err(|e| {
-            if matches!(e.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))) {
+            if switchboard_core::db::is_foreign_key_violation(&e) {
                 Error::not_found("workspace")
             } else {
                 e.into()

@@ -137,6 +137,23 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// A foreign key refused the write (a missing parent, or a RESTRICT on delete).
+///
+/// sea-orm classifies SQLite's code 787 and PostgreSQL's 23503; SQLite reports a violated
+/// `ON DELETE RESTRICT` as extended code 1811, which it does not, so that case is checked here.
+pub fn is_foreign_key_violation(err: &DbErr) -> bool {
+    if matches!(err.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) {
+        return true;
+    }
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(e)))
+        | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(e))) => {
+            e.code().as_deref() == Some("1811") && e.message().contains("FOREIGN KEY")
+        }
+        _ => false,
+    }
+}
+
 /// The database could not be reached (as opposed to a bad statement): answer 503, retry later.
 pub fn is_unavailable(err: &DbErr) -> bool {
     let runtime = match err {

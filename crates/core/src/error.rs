@@ -87,11 +87,13 @@ pub enum Error {
     #[error("{resource} not found")]
     NotFound { resource: &'static str },
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: &'static str, message: String, fields: Vec<FieldError> },
     #[error("this API key's role lacks the permission `{}`", .0.as_str())]
     Forbidden(Permission),
     #[error("{message}")]
     PaymentRequired { code: &'static str, message: String },
+    #[error(transparent)]
+    Provider(#[from] crate::provider::ProviderError),
     #[error("the database is unavailable")]
     Unavailable(#[source] sea_orm::DbErr),
     #[error("database error")]
@@ -117,7 +119,12 @@ impl Error {
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Error::Conflict { code, message: message.into() }
+        Error::Conflict { code, message: message.into(), fields: Vec::new() }
+    }
+
+    /// A conflict that lists what is missing, field by field.
+    pub fn conflict_with(code: &'static str, message: impl Into<String>, fields: Vec<FieldError>) -> Self {
+        Error::Conflict { code, message: message.into(), fields }
     }
 }
 
@@ -147,6 +154,7 @@ impl DomainError for Error {
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::PaymentRequired { .. } => ErrorKind::PaymentRequired,
+            Error::Provider(e) => e.kind(),
             Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Database(_) | Error::Internal(_) => ErrorKind::Internal,
         }
@@ -158,6 +166,7 @@ impl DomainError for Error {
             Error::NotFound { .. } => "not_found",
             Error::Conflict { code, .. } | Error::PaymentRequired { code, .. } => code,
             Error::Forbidden(_) => "forbidden",
+            Error::Provider(e) => e.code(),
             Error::Unavailable(_) => "database_unavailable",
             Error::Database(_) | Error::Internal(_) => "internal",
         }
@@ -165,7 +174,7 @@ impl DomainError for Error {
 
     fn field_errors(&self) -> &[FieldError] {
         match self {
-            Error::Invalid(fields) => fields,
+            Error::Invalid(fields) | Error::Conflict { fields, .. } => fields,
             _ => &[],
         }
     }

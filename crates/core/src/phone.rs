@@ -53,6 +53,11 @@ impl E164 {
         Ok(Self(compact))
     }
 
+    /// A number read back from storage, where it was validated on the way in. Not for input.
+    pub fn from_stored(stored: String) -> Self {
+        Self(stored)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -7,8 +7,16 @@
 //! This crate owns the **ports** it needs from providers ([`ports`]); `switchboard-providers`
 //! implements them for Twilio and Vapi (live HTTP clients) and for the sandbox.
 
+mod entity;
+pub mod idempotency;
 pub mod model;
 pub mod ports;
+pub mod service;
+mod store;
 
-pub use model::{AvailableNumber, Capabilities, PurchasedNumber, SearchQuery, WebhookTargets};
+pub use model::{
+    AvailableNumber, Capabilities, Notice, Number, NumberFilter, NumberPatch, NumberStatus, Offer,
+    ProvisionRequest, Provisioned, PurchasedNumber, SearchQuery, WebhookTargets, WhatsappStatus,
+};
 pub use ports::{NumberInventory, SenderRegistration, SenderStatus, VoiceGateway, WhatsappSenders};
+pub use service::{NumberProviders, NumberService, SearchParams};

@@ -30,7 +30,15 @@ async fn up_down_up_round_trips_on_every_engine() {
         let db = switchboard_testkit::empty(engine).await;
         Migrator::up(&db.conn, None).await.unwrap();
         let after_up = table_names(&db.conn, engine).await;
-        for table in ["workspaces", "api_keys", "agents", "system_flags", "ledger_entries"] {
+        for table in [
+            "workspaces",
+            "api_keys",
+            "agents",
+            "system_flags",
+            "ledger_entries",
+            "numbers",
+            "idempotency_keys",
+        ] {
             assert!(after_up.contains(&table.to_owned()), "{table} missing on {engine:?}: {after_up:?}");
         }
         assert!(Migrator::get_pending_migrations(&db.conn).await.unwrap().is_empty());
