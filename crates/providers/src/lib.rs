@@ -1,0 +1,77 @@
+//! # switchboard-providers
+//!
+//! Implements the provider ports of `switchboard-numbers` ([`NumberInventory`], [`VoiceGateway`],
+//! [`WhatsappSenders`]) two ways, chosen once at start-up (`APP__PROVIDERS__MODE`):
+//!
+//! - **live**: HTTP clients for [`twilio`] (numbers, WhatsApp senders) and [`vapi`] (phone-number
+//!   import). Base URLs come from configuration so tests point them at a local fake.
+//! - **sandbox**: [`sandbox::Sandbox`], an in-process simulation with an inventory per country and
+//!   failures on demand, loaded from `fixtures/sandbox.toml`.
+//!
+//! [`sandbox()`] and [`live()`] bundle one implementation of each port as the services'
+//! [`NumberProviders`].
+//!
+//! **Decisions**
+//! - Every failure is mapped into [`ProviderError`] at this boundary, the same way for live and
+//!   sandbox, so services decide retries and compensation without knowing who answered.
+//! - Timeouts, connection failures, 429 and 5xx are `Unavailable`; so is a 2xx body we cannot
+//!   read (the provider did something unexpected, the request may be worth repeating).
+//! - Secrets (`auth_token`, `api_key`, `server_secret`) live in `SecretString`, are exposed only
+//!   while building a request, and never appear in an error message or a log line.
+//! - Wire DTOs are private, in the provider's casing, and parsed leniently (unknown fields ignored,
+//!   optional fields optional) so a provider adding or varying a field does not break us.
+//!
+//! [`ProviderError`]: switchboard_core::ProviderError
+
+mod http;
+pub mod sandbox;
+pub mod twilio;
+pub mod vapi;
+
+use std::sync::Arc;
+
+pub use switchboard_numbers::NumberProviders;
+
+pub use sandbox::{Sandbox, SandboxConfigError};
+pub use twilio::{TwilioClient, TwilioConfig};
+pub use vapi::{VapiClient, VapiConfig};
+
+/// A live client could not be built from its configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{provider}: base URL `{url}` must be an absolute http(s) URL")]
+    BaseUrl { provider: &'static str, url: String },
+    #[error("{provider}: cannot build the HTTP client: {source}")]
+    HttpClient {
+        provider: &'static str,
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+/// Every port served by the same sandbox (they share its state, so an import can see that the
+/// number was bought).
+pub fn sandbox(sandbox: Sandbox) -> NumberProviders {
+    NumberProviders {
+        inventory: Arc::new(sandbox.clone()),
+        voice: Arc::new(sandbox.clone()),
+        whatsapp: Arc::new(sandbox),
+    }
+}
+
+/// The real providers: Twilio for numbers and WhatsApp senders, Vapi for voice.
+pub fn live(twilio: TwilioConfig, vapi: VapiConfig) -> Result<NumberProviders, ConfigError> {
+    let twilio = Arc::new(TwilioClient::new(twilio)?);
+    let vapi = Arc::new(VapiClient::new(vapi)?);
+    Ok(NumberProviders { inventory: twilio.clone(), voice: vapi, whatsapp: twilio })
+}
+
+/// At most `max` characters (not bytes), cut on a character boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
+}
+
+/// `None` for a missing or blank filter.
+pub(crate) fn non_empty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
