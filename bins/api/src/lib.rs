@@ -21,6 +21,7 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use switchboard_agents::AgentService;
 use switchboard_billing::{BillingService, PriceList};
+use switchboard_numbers::{NumberProviders, NumberService};
 use switchboard_runtime::Settings;
 use switchboard_tenancy::TenancyService;
 use utoipa::OpenApi;
@@ -40,6 +41,7 @@ pub struct AppState {
     pub tenancy: TenancyService,
     pub agents: AgentService,
     pub billing: BillingService,
+    pub numbers: NumberService,
     /// SHA-256 of the platform admin token; `None` turns the admin API off.
     pub admin_token_hash: Option<[u8; 32]>,
     pub metrics: PrometheusHandle,
@@ -65,10 +67,23 @@ impl FromRef<AppState> for PrometheusHandle {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, settings: Settings, prices: PriceList) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        settings: Settings,
+        prices: PriceList,
+        providers: NumberProviders,
+    ) -> Self {
         let tenancy = TenancyService::new(db.clone());
         let agents = AgentService::new(db.clone(), tenancy.clone());
         let billing = BillingService::new(db.clone(), Arc::new(prices), settings.currency);
+        let numbers = NumberService::new(
+            db.clone(),
+            tenancy.clone(),
+            agents.clone(),
+            billing.clone(),
+            providers,
+            &settings.public_base_url,
+        );
         let admin_token_hash =
             settings.admin_token.as_ref().map(|t| Sha256::digest(t.expose_secret().as_bytes()).into());
         Self {
@@ -76,6 +91,7 @@ impl AppState {
             tenancy,
             agents,
             billing,
+            numbers,
             admin_token_hash,
             metrics: switchboard_runtime::metrics::prometheus(),
             settings: Arc::new(settings),
@@ -93,6 +109,10 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::workspaces::credit))
         .routes(routes!(routes::billing::wallet))
         .routes(routes!(routes::billing::ledger))
+        .routes(routes!(routes::numbers::available))
+        .routes(routes!(routes::numbers::list, routes::numbers::provision))
+        .routes(routes!(routes::numbers::get, routes::numbers::update, routes::numbers::release))
+        .routes(routes!(routes::numbers::reconfigure_webhooks))
         .routes(routes!(routes::api_keys::list, routes::api_keys::create))
         .routes(routes!(routes::api_keys::get, routes::api_keys::revoke))
         .routes(routes!(routes::agents::list, routes::agents::create))

@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
         (name = "workspaces", description = "Tenants (platform admin) and the caller's workspace"),
         (name = "api-keys", description = "API keys of the workspace (owner only)"),
         (name = "agents", description = "AI agents"),
+        (name = "numbers", description = "Phone numbers: search, provision, lifecycle, release"),
         (name = "billing", description = "Wallet and ledger (owner, admin)"),
     )
 )]

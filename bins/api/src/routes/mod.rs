@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod api_keys;
 pub mod billing;
+pub mod numbers;
 pub mod workspaces;
 
 use serde::{Deserialize, Serialize};

@@ -14,6 +14,8 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 
 pub struct TestApp {
     pub base: String,
+    /// The sandbox behind this app, to look at what the providers saw.
+    pub sandbox: switchboard_providers::Sandbox,
     pub client: reqwest::Client,
     pub db: TestDb,
 }
@@ -29,17 +31,29 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
 }
 
 pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
+    // Server-side errors show up in the output of a failing test.
+    switchboard_runtime::telemetry::init(&switchboard_runtime::settings::LogSettings {
+        format: switchboard_runtime::settings::LogFormat::Pretty,
+        filter: "warn".into(),
+    });
     let mut env: HashMap<String, String> = HashMap::from([
         ("APP__DATABASE__URL".into(), db.url.clone()),
         ("APP__HTTP__BODY_LIMIT_BYTES".into(), BODY_LIMIT.to_string()),
     ]);
     env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let settings = Settings::load_from(Binary::Api, &env, Path::new("/nonexistent")).expect("test settings");
-    let state = AppState::new(db.conn.clone(), settings, switchboard_billing::PriceList::embedded().unwrap());
+    let sandbox = switchboard_providers::Sandbox::embedded().unwrap();
+    let providers = switchboard_providers::sandbox(sandbox.clone());
+    let state = AppState::new(
+        db.conn.clone(),
+        settings,
+        switchboard_billing::PriceList::embedded().unwrap(),
+        providers,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, app(state), std::future::pending()));
-    TestApp { base, client: reqwest::Client::new(), db }
+    TestApp { base, sandbox, client: reqwest::Client::new(), db }
 }
 
 impl TestApp {

@@ -71,6 +71,13 @@ async fn the_openapi_document_describes_every_route_and_docs_render_it() {
             ("/v1/workspaces/{id}/credits", "post"),
             ("/v1/billing/wallet", "get"),
             ("/v1/billing/ledger", "get"),
+            ("/v1/numbers/available", "get"),
+            ("/v1/numbers", "get"),
+            ("/v1/numbers", "post"),
+            ("/v1/numbers/{id}", "get"),
+            ("/v1/numbers/{id}", "patch"),
+            ("/v1/numbers/{id}", "delete"),
+            ("/v1/numbers/{id}/reconfigure-webhooks", "post"),
             ("/healthz", "get"),
             ("/readyz", "get"),
         ] {
