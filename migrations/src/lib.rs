@@ -8,6 +8,8 @@
 //! - ids are prefixed strings (`ws_…`), timestamps UTC, money integer (1/10 000 of a unit).
 
 pub use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
+use switchboard_core::db::{DbOptions, connect};
 
 mod m20261125_000001_tenancy;
 mod m20261125_000002_ledger;
@@ -24,5 +26,59 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_ledger::Migration),
             Box::new(m20261125_000003_numbers::Migration),
         ]
+    }
+}
+
+/// Key of the PostgreSQL advisory lock that serialises migrations ("SWBDMIGR").
+const MIGRATION_LOCK: i64 = 0x5357_4244_4D49_4752;
+
+/// Applies pending migrations to the database at `url` over a connection of its own, closed
+/// before returning — so every connection opened afterwards starts from the final schema.
+/// (A SQLite connection that lived through the migration can prepare statements against the
+/// schema it saw before, e.g. an `ON CONFLICT` on an index created meanwhile fails.)
+pub async fn apply_to(url: &str) -> Result<(), DbErr> {
+    let db = connect(&DbOptions { max_connections: 1, ..DbOptions::new(url) }).await?;
+    let result = apply(&db).await;
+    db.close().await?;
+    result
+}
+
+/// Applies pending migrations; safe when several processes start at once.
+///
+/// PostgreSQL: all pending migrations run in one transaction holding an advisory lock, so
+/// replicas queue and the later ones find nothing to do. SQLite (one host, no transactional
+/// migrator): a start that loses the race re-checks and succeeds once the winner has finished.
+pub async fn apply(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        let txn = db.begin().await?;
+        txn.execute(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [MIGRATION_LOCK.into()],
+        ))
+        .await?;
+        let pending = Migrator::get_pending_migrations(&txn).await?.len();
+        if pending > 0 {
+            tracing::info!(pending, "applying migrations");
+            Migrator::up(&txn, None).await?;
+        }
+        return txn.commit().await;
+    }
+    let mut attempt = 0;
+    loop {
+        let pending = Migrator::get_pending_migrations(db).await?.len();
+        if pending == 0 {
+            return Ok(());
+        }
+        tracing::info!(pending, "applying migrations");
+        match Migrator::up(db, None).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 20 => {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "migration raced another start; re-checking");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }

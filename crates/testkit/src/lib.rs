@@ -17,7 +17,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use switchboard_core::db::{DbOptions, Engine, connect};
-use switchboard_migrations::MigratorTrait;
 
 /// The environment variable that enables PostgreSQL tests.
 pub const PG_ENV: &str = "TEST_DATABASE_URL";
@@ -57,10 +56,16 @@ fn pg_url() -> Option<String> {
 
 /// A fresh, migrated database on `engine`.
 pub async fn fresh(engine: Engine) -> TestDb {
-    let db = empty(engine).await;
-    switchboard_migrations::Migrator::up(&db.conn, None)
+    let mut db = empty(engine).await;
+    // Migrate over a connection of its own, then serve from connections opened afterwards —
+    // exactly as the binaries start (see `switchboard_migrations::apply_to`).
+    switchboard_migrations::apply_to(&db.url)
         .await
         .unwrap_or_else(|e| panic!("migrating a fresh {} test database failed: {e}", engine.name()));
+    db.conn.clone().close().await.ok();
+    db.conn = connect(&DbOptions { max_connections: 8, ..DbOptions::new(db.url.clone()) })
+        .await
+        .unwrap_or_else(|e| panic!("reconnecting to the {} test database failed: {e}", engine.name()));
     db
 }
 

@@ -151,3 +151,27 @@ async fn the_wallet_can_go_negative_and_needs_billing_read() {
     })
     .await;
 }
+
+/// Regression: SQLite connections that lived through a migration could prepare statements against
+/// the old schema ("ON CONFLICT clause does not match any … UNIQUE constraint"), about once in a
+/// hundred fresh databases. Databases are now migrated over a connection of their own.
+#[tokio::test]
+async fn records_right_after_migration_see_the_final_schema() {
+    for i in 0..150 {
+        let db = switchboard_testkit::fresh(switchboard_core::db::Engine::Sqlite).await;
+        let ws = workspace(&db).await;
+        let tasks: Vec<_> = (0..4)
+            .map(|k| {
+                let (conn, ws) = (db.conn.clone(), ws.clone());
+                tokio::spawn(async move {
+                    ledger::record(&conn, Currency::EUR, charge(&ws, &format!("k{k}"), 1)).await
+                })
+            })
+            .collect();
+        for t in tasks {
+            if let Err(e) = t.await.unwrap() {
+                panic!("fresh database {i}: {e}");
+            }
+        }
+    }
+}

@@ -33,7 +33,7 @@ async fn replicas_migrating_at_the_same_instant_all_succeed_and_apply_the_schema
                 tokio::spawn(async move {
                     barrier.wait().await;
                     let migrated = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-                        switchboard_runtime::database::migrate(&db).await
+                        switchboard_migrations::apply(&db).await
                     })
                     .await;
                     match migrated {
