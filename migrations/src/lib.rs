@@ -14,6 +14,7 @@ use switchboard_core::db::{DbOptions, connect};
 mod m20261125_000001_tenancy;
 mod m20261125_000002_ledger;
 mod m20261125_000003_numbers;
+mod m20261125_000004_agent_whatsapp_number;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_tenancy::Migration),
             Box::new(m20261125_000002_ledger::Migration),
             Box::new(m20261125_000003_numbers::Migration),
+            Box::new(m20261125_000004_agent_whatsapp_number::Migration),
         ]
     }
 }

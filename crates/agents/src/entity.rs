@@ -13,6 +13,7 @@ pub struct Model {
     pub status: AgentStatus,
     pub timezone: String,
     pub language: Language,
+    pub whatsapp_number: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

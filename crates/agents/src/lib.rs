@@ -20,3 +20,5 @@ mod store;
 
 pub use model::{Agent, AgentFilter, AgentPatch, AgentStatus, NewAgent};
 pub use service::AgentService;
+/// Fill in an agent's WhatsApp number inside another crate's transaction (provisioning).
+pub use store::fill_whatsapp_number;

@@ -5,7 +5,7 @@ use sea_orm::sea_query::StringLen;
 use serde::{Deserialize, Serialize};
 use switchboard_core::error::Violations;
 use switchboard_core::text::required_text;
-use switchboard_core::{AgentId, Language, Zone};
+use switchboard_core::{AgentId, E164, Language, Zone};
 use utoipa::ToSchema;
 
 use crate::entity;
@@ -44,6 +44,8 @@ pub struct Agent {
     pub status: AgentStatus,
     pub timezone: Zone,
     pub language: Language,
+    /// The number customers write to on WhatsApp; filled in when a number is provisioned.
+    pub whatsapp_number: Option<E164>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -62,6 +64,7 @@ impl From<entity::Model> for Agent {
             status: m.status,
             timezone: Zone::parse(&m.timezone).unwrap_or_default(),
             language: m.language,
+            whatsapp_number: m.whatsapp_number.map(E164::from_stored),
             created_at: m.created_at,
             updated_at: m.updated_at,
         }

@@ -49,6 +49,7 @@ impl AgentService {
             status: input.status.unwrap_or_default(),
             timezone: timezone.name().to_owned(),
             language: input.language.unwrap_or_default(),
+            whatsapp_number: None,
             created_at: now,
             updated_at: now,
         };

@@ -61,3 +61,20 @@ pub async fn delete(db: &impl ConnectionTrait, ws: &WorkspaceId, id: &AgentId) -
         .await?;
     Ok(res.rows_affected == 1)
 }
+
+/// Sets the agent's WhatsApp number unless it already has one (provisioning fills it in).
+pub async fn fill_whatsapp_number(
+    db: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    id: &AgentId,
+    number: &str,
+) -> Result<bool, DbErr> {
+    let res = Entity::update_many()
+        .col_expr(Column::WhatsappNumber, sea_orm::sea_query::Expr::value(number))
+        .filter(Column::WorkspaceId.eq(ws.clone()))
+        .filter(Column::Id.eq(id.clone()))
+        .filter(Column::WhatsappNumber.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}

@@ -389,6 +389,9 @@ impl NumberService {
             },
         )
         .await?;
+        if let Some(agent_id) = &number.agent_id {
+            switchboard_agents::fill_whatsapp_number(&txn, ws, agent_id, &number.phone_number).await?;
+        }
         txn.commit().await?;
         tracing::info!(number_id = %number.id, number = %number.phone_number, "number provisioned");
         Ok(number)

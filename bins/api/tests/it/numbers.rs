@@ -106,6 +106,13 @@ async fn provisioning_buys_wires_and_charges_the_first_month() {
             expect(app.get(&format!("/v1/numbers/{}", number["id"].as_str().unwrap()), &ws.owner).await, 200)
                 .await;
         assert_eq!(&read, number, "what provisioning answered is what is stored");
+
+        // The agent's WhatsApp number is filled in, and a second number does not overwrite it.
+        let agent_now = expect(app.get(&format!("/v1/agents/{agent}"), &ws.owner).await, 200).await;
+        assert_eq!(agent_now["whatsapp_number"], number["phone_number"]);
+        expect(provision(&app, &ws.owner, json!({"agent_id": agent, "area_code": "89"})).await, 201).await;
+        let agent_after = expect(app.get(&format!("/v1/agents/{agent}"), &ws.owner).await, 200).await;
+        assert_eq!(agent_after["whatsapp_number"], number["phone_number"]);
     })
     .await;
 }
