@@ -22,7 +22,8 @@ use sha2::{Digest, Sha256};
 use switchboard_agents::AgentService;
 use switchboard_billing::{BillingService, PriceList};
 use switchboard_numbers::{NumberProviders, NumberService};
-use switchboard_runtime::Settings;
+use switchboard_providers::{Sandbox, TwilioConfig, VapiConfig};
+use switchboard_runtime::{ProviderMode, Settings};
 use switchboard_tenancy::TenancyService;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -151,4 +152,41 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Why the providers could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvidersError {
+    #[error("fixtures/sandbox.toml: {0}")]
+    Sandbox(#[from] switchboard_providers::SandboxConfigError),
+    #[error(transparent)]
+    Live(#[from] switchboard_providers::ConfigError),
+    #[error("APP__VAPI__API_KEY is required in live mode")]
+    MissingVapiKey,
+}
+
+/// The providers of the configured mode: in-process simulations, or the real APIs.
+pub fn providers_for(settings: &Settings) -> Result<NumberProviders, ProvidersError> {
+    const TIMEOUT: Duration = Duration::from_secs(10);
+    Ok(match settings.providers {
+        ProviderMode::Sandbox => switchboard_providers::sandbox(Sandbox::embedded()?),
+        ProviderMode::Live => switchboard_providers::live(
+            TwilioConfig {
+                base_url: settings.twilio.base_url.clone(),
+                messaging_base_url: settings.twilio.messaging_base_url.clone(),
+                account_sid: settings.twilio.account_sid.clone(),
+                auth_token: settings.twilio.auth_token.clone(),
+                timeout: TIMEOUT,
+            },
+            VapiConfig {
+                base_url: settings.vapi.base_url.clone(),
+                // Live settings cannot load without an API key.
+                api_key: settings.vapi.api_key.clone().ok_or(ProvidersError::MissingVapiKey)?,
+                twilio_account_sid: settings.twilio.account_sid.clone(),
+                twilio_auth_token: settings.twilio.auth_token.clone(),
+                server_secret: settings.vapi.server_secret.clone(),
+                timeout: TIMEOUT,
+            },
+        )?,
+    })
 }

@@ -3,12 +3,9 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use std::time::Duration;
-use switchboard_api::{AppState, app, openapi_document, seed, serve};
+use switchboard_api::{AppState, app, openapi_document, providers_for, seed, serve};
 
 use switchboard_billing::PriceList;
-use switchboard_numbers::NumberProviders;
-use switchboard_providers::{Sandbox, TwilioConfig, VapiConfig};
 use switchboard_runtime::{Binary, ProviderMode, Settings};
 
 #[derive(Parser)]
@@ -83,7 +80,7 @@ async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
         }
         None => PriceList::embedded().context("fixtures/pricing.toml")?,
     };
-    let providers = providers(&settings)?;
+    let providers = providers_for(&settings)?;
     let state = AppState::new(db, settings, prices, providers);
     let api_base = format!("http://{addr}");
 
@@ -102,36 +99,4 @@ async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
     serve(listener, app(state), switchboard_runtime::shutdown_signal()).await.context("server error")?;
     tracing::info!("switchboard-api stopped cleanly");
     Ok(())
-}
-
-/// The providers of the configured mode: in-process simulations, or the real APIs.
-fn providers(settings: &Settings) -> anyhow::Result<NumberProviders> {
-    const TIMEOUT: Duration = Duration::from_secs(10);
-    Ok(match settings.providers {
-        ProviderMode::Sandbox => {
-            switchboard_providers::sandbox(Sandbox::embedded().context("fixtures/sandbox.toml")?)
-        }
-        ProviderMode::Live => switchboard_providers::live(
-            TwilioConfig {
-                base_url: settings.twilio.base_url.clone(),
-                messaging_base_url: settings.twilio.messaging_base_url.clone(),
-                account_sid: settings.twilio.account_sid.clone(),
-                auth_token: settings.twilio.auth_token.clone(),
-                timeout: TIMEOUT,
-            },
-            VapiConfig {
-                base_url: settings.vapi.base_url.clone(),
-                // Live settings cannot load without an API key.
-                api_key: settings
-                    .vapi
-                    .api_key
-                    .clone()
-                    .context("APP__VAPI__API_KEY is required in live mode")?,
-                twilio_account_sid: settings.twilio.account_sid.clone(),
-                twilio_auth_token: settings.twilio.auth_token.clone(),
-                server_secret: settings.vapi.server_secret.clone(),
-                timeout: TIMEOUT,
-            },
-        )?,
-    })
 }

@@ -106,7 +106,12 @@ impl IntoResponse for ApiError {
             let chain = error_chain(self.source.as_deref());
             tracing::error!(code = self.code, request_id = request_id.as_deref().unwrap_or("-"), error = %self.detail, cause = %chain, "request failed");
             match self.kind {
-                ErrorKind::Unavailable => "a dependency is unavailable; retry shortly".to_owned(),
+                // Provider and timeout messages name who failed and hold no secrets; database
+                // errors may carry internals.
+                ErrorKind::Unavailable if self.code == "database_unavailable" => {
+                    "the database is unavailable; retry shortly".to_owned()
+                }
+                ErrorKind::Unavailable => self.detail,
                 ErrorKind::Upstream => self.detail,
                 _ => format!(
                     "an internal error occurred; quote request id {} when reporting it",

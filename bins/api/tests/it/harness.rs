@@ -14,7 +14,7 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 
 pub struct TestApp {
     pub base: String,
-    /// The sandbox behind this app, to look at what the providers saw.
+    /// The sandbox behind this app, to look at what the providers saw (unused in live mode).
     pub sandbox: switchboard_providers::Sandbox,
     pub client: reqwest::Client,
     pub db: TestDb,
@@ -31,6 +31,39 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
 }
 
 pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
+    let sandbox = switchboard_providers::Sandbox::embedded().unwrap();
+    let providers = switchboard_providers::sandbox(sandbox.clone());
+    start(db, extra, Some(providers), sandbox).await
+}
+
+/// The app in live mode: the real Twilio and Vapi clients, pointed at local fakes.
+pub async fn spawn_app_live(db: TestDb, twilio_base: &str, vapi_base: &str) -> TestApp {
+    let env = [
+        ("APP__AUTH__ADMIN_TOKEN", ADMIN_TOKEN),
+        ("APP__PROVIDERS__MODE", "live"),
+        ("APP__PUBLIC_BASE_URL", "https://hooks.example.com"),
+        ("APP__SECRETS__ENCRYPTION_KEY", "c3dpdGNoYm9hcmQtbGl2ZS10ZXN0LWtleS0wMDAwMDE="),
+        ("APP__TWILIO__BASE_URL", twilio_base),
+        ("APP__TWILIO__MESSAGING_BASE_URL", twilio_base),
+        ("APP__TWILIO__ACCOUNT_SID", LIVE_ACCOUNT_SID),
+        ("APP__TWILIO__AUTH_TOKEN", "live-test-token"),
+        ("APP__VAPI__BASE_URL", vapi_base),
+        ("APP__VAPI__API_KEY", "vapi-live-test-key"),
+        ("APP__VAPI__SERVER_SECRET", "vapi-live-test-secret"),
+        ("APP__SES__REGION", "eu-central-1"),
+    ];
+    // The providers exactly as the binary builds them from the settings.
+    start(db, &env, None, switchboard_providers::Sandbox::embedded().unwrap()).await
+}
+
+pub const LIVE_ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+
+async fn start(
+    db: TestDb,
+    extra: &[(&str, &str)],
+    providers: Option<switchboard_numbers::NumberProviders>,
+    sandbox: switchboard_providers::Sandbox,
+) -> TestApp {
     // Server-side errors show up in the output of a failing test.
     switchboard_runtime::telemetry::init(&switchboard_runtime::settings::LogSettings {
         format: switchboard_runtime::settings::LogFormat::Pretty,
@@ -42,8 +75,10 @@ pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
     ]);
     env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let settings = Settings::load_from(Binary::Api, &env, Path::new("/nonexistent")).expect("test settings");
-    let sandbox = switchboard_providers::Sandbox::embedded().unwrap();
-    let providers = switchboard_providers::sandbox(sandbox.clone());
+    let providers = match providers {
+        Some(p) => p,
+        None => switchboard_api::providers_for(&settings).unwrap(),
+    };
     let state = AppState::new(
         db.conn.clone(),
         settings,

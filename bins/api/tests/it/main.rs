@@ -8,6 +8,7 @@ mod bad_input;
 mod billing;
 mod harness;
 mod isolation;
+mod live;
 mod numbers;
 mod ops;
 mod roles;
