@@ -36,9 +36,13 @@ migrate *args="up":
 seed:
     cargo run -p switchboard-api -- seed
 
-# Benchmarks (criterion); results are recorded in docs/perf/.
+# Every benchmark; figures are recorded in docs/perf/ (PostgreSQL too when TEST_DATABASE_URL is set).
 bench:
     cargo bench --workspace
+
+# GET /v1/numbers latency under open-loop load (BENCH_RATE, BENCH_SECONDS, BENCH_NUMBERS).
+bench-numbers:
+    cargo bench -p switchboard-api --bench list_numbers
 
 # Formatting and lints as CI runs them.
 lint:

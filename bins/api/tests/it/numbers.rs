@@ -545,3 +545,40 @@ async fn another_workspace_cannot_see_change_or_release_a_number_and_agents_cann
     })
     .await;
 }
+
+#[tokio::test]
+async fn reconfiguring_after_a_move_points_the_providers_at_the_new_public_base() {
+    each_engine(|db| async move {
+        let app = spawn_app(db).await;
+        let (ws, agent) = funded(&app).await;
+        let done = expect(provision(&app, &ws.owner, json!({"agent_id": agent})).await, 201).await;
+        let sid = done["number"]["twilio_sid"].as_str().unwrap();
+        let vapi_id = done["number"]["vapi_phone_number_id"].as_str().unwrap();
+        assert_eq!(app.sandbox.webhooks_of(sid).unwrap().sms_url, "http://127.0.0.1:8081/twilio/messages");
+
+        // The deployment moved: the same numbers, served behind a new public base URL.
+        let tenancy = switchboard_tenancy::TenancyService::new(app.db.conn.clone());
+        let agents = switchboard_agents::AgentService::new(app.db.conn.clone(), tenancy.clone());
+        let billing = switchboard_billing::BillingService::new(
+            app.db.conn.clone(),
+            std::sync::Arc::new(switchboard_billing::PriceList::embedded().unwrap()),
+            switchboard_core::Currency::EUR,
+        );
+        let moved = switchboard_numbers::NumberService::new(
+            app.db.conn.clone(),
+            tenancy.clone(),
+            agents,
+            billing,
+            switchboard_providers::sandbox(app.sandbox.clone()),
+            "https://hooks.new.example.com",
+        );
+        let ctx = tenancy.authenticate(&ws.owner).await.unwrap().unwrap();
+        let id: switchboard_core::NumberId = done["number"]["id"].as_str().unwrap().parse().unwrap();
+        moved.reconfigure_webhooks(&ctx, &id).await.unwrap();
+        let hooks = app.sandbox.webhooks_of(sid).unwrap();
+        assert_eq!(hooks.sms_url, "https://hooks.new.example.com/twilio/messages");
+        assert_eq!(hooks.voice_status_url, "https://hooks.new.example.com/twilio/voice/status");
+        assert_eq!(app.sandbox.server_url_of(vapi_id).unwrap(), "https://hooks.new.example.com/vapi/events");
+    })
+    .await;
+}

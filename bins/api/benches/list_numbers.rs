@@ -1,0 +1,235 @@
+//! `GET /v1/numbers` under load: a workspace holding 10,000 numbers, pages of 50, requests sent
+//! open-loop at a fixed rate (default 500/s for 10 s) to the real router on loopback, on SQLite and
+//! — with `TEST_DATABASE_URL` — PostgreSQL. Latency is measured at the client, per request, from
+//! the moment it was due, so queueing shows in the tail instead of being hidden.
+//!
+//! `just bench-numbers` (or `cargo bench -p switchboard-api --bench list_numbers`). Knobs:
+//! `BENCH_RATE` (req/s), `BENCH_SECONDS`, `BENCH_NUMBERS`.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::float_arithmetic)]
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sea_orm::sea_query::{Alias, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use switchboard_api::{AppState, app, serve};
+use switchboard_core::db::Engine;
+use switchboard_core::{Ctx, NumberId, WorkspaceId};
+use switchboard_runtime::{Binary, Settings};
+
+fn knob(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Inserts `count` numbers for `ws` directly, in batches (provisioning 10,000 through the API
+/// would measure the sandbox, not the listing).
+async fn seed_numbers(db: &DatabaseConnection, ws: &WorkspaceId, agent: &str, count: u64) {
+    let now = switchboard_core::time::now();
+    let columns = [
+        "id",
+        "workspace_id",
+        "phone_number",
+        "held_number",
+        "friendly_name",
+        "name",
+        "country",
+        "number_type",
+        "cap_voice",
+        "cap_sms",
+        "cap_mms",
+        "cap_fax",
+        "agent_id",
+        "calls_enabled",
+        "sms_enabled",
+        "status",
+        "whatsapp_status",
+        "twilio_sid",
+        "vapi_phone_number_id",
+        "monthly_price",
+        "currency",
+        "rental_anchor_day",
+        "next_rental_at",
+        "created_at",
+        "updated_at",
+    ];
+    for batch in (0..count).collect::<Vec<_>>().chunks(500) {
+        let mut insert = Query::insert();
+        insert.into_table(Alias::new("numbers")).columns(columns.iter().map(|c| Alias::new(*c)));
+        for i in batch {
+            let phone = format!("+4930{:07}", i);
+            insert.values_panic([
+                NumberId::new().to_string().into(),
+                ws.to_string().into(),
+                phone.clone().into(),
+                phone.clone().into(),
+                format!("030 {:07}", i).into(),
+                format!("Line {i}").into(),
+                "DE".into(),
+                "local".into(),
+                true.into(),
+                true.into(),
+                false.into(),
+                false.into(),
+                agent.into(),
+                true.into(),
+                true.into(),
+                "enabled".into(),
+                "pending".into(),
+                format!("PN{:032x}", i).into(),
+                format!("00000000-0000-4000-8000-{:012x}", i).into(),
+                15_000i64.into(),
+                "EUR".into(),
+                1i32.into(),
+                now.into(),
+                now.into(),
+                now.into(),
+            ]);
+        }
+        db.execute(db.get_database_backend().build(&insert)).await.unwrap();
+    }
+}
+
+struct Figures {
+    sent: usize,
+    errors: usize,
+    seconds: f64,
+    p50: Duration,
+    p90: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+async fn run(engine: Engine, numbers: u64, rate: u64, seconds: u64) -> Figures {
+    let db = switchboard_testkit::fresh(engine).await;
+    let tenancy = switchboard_tenancy::TenancyService::new(db.conn.clone());
+    let agents = switchboard_agents::AgentService::new(db.conn.clone(), tenancy.clone());
+    let (ws, owner) = tenancy
+        .create_workspace(switchboard_tenancy::NewWorkspace { name: "Bench".into(), timezone: None })
+        .await
+        .unwrap();
+    let agent = agents
+        .create(
+            &Ctx::system(ws.id.clone()),
+            switchboard_agents::NewAgent {
+                name: "Agent".into(),
+                status: None,
+                timezone: None,
+                language: None,
+            },
+        )
+        .await
+        .unwrap();
+    seed_numbers(&db.conn, &ws.id, agent.id.as_str(), numbers).await;
+
+    let env: HashMap<String, String> = HashMap::from([("APP__DATABASE__URL".into(), db.url.clone())]);
+    let settings = Settings::load_from(Binary::Api, &env, Path::new("/nonexistent")).unwrap();
+    let providers = switchboard_providers::sandbox(switchboard_providers::Sandbox::embedded().unwrap());
+    let state = AppState::new(
+        db.conn.clone(),
+        settings,
+        switchboard_billing::PriceList::embedded().unwrap(),
+        providers,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(listener, app(state), std::future::pending()));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+    let key = owner.key.clone();
+
+    // Every page's cursor, so the load reads pages all over the list.
+    let mut cursors: Vec<Option<String>> = vec![None];
+    loop {
+        let url = match cursors.last().unwrap() {
+            Some(c) => format!("{base}/v1/numbers?limit=50&cursor={c}"),
+            None => format!("{base}/v1/numbers?limit=50"),
+        };
+        let page: serde_json::Value =
+            client.get(url).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+        assert_eq!(page["data"].as_array().unwrap().len(), 50);
+        match page["next_cursor"].as_str() {
+            Some(c) => cursors.push(Some(c.to_owned())),
+            None => break,
+        }
+    }
+    assert_eq!(cursors.len() as u64, numbers / 50, "every page was reachable");
+
+    // Warm-up, then the measured open-loop run.
+    for c in cursors.iter().take(200) {
+        let url = match c {
+            Some(c) => format!("{base}/v1/numbers?limit=50&cursor={c}"),
+            None => format!("{base}/v1/numbers?limit=50"),
+        };
+        client.get(url).bearer_auth(&key).send().await.unwrap().bytes().await.unwrap();
+    }
+    let total = (rate * seconds) as usize;
+    let interval = Duration::from_nanos(1_000_000_000 / rate);
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for i in 0..total {
+        let due = started + interval * i as u32;
+        tokio::time::sleep_until(due.into()).await;
+        let url = match &cursors[(i * 7919) % cursors.len()] {
+            Some(c) => format!("{base}/v1/numbers?limit=50&cursor={c}"),
+            None => format!("{base}/v1/numbers?limit=50"),
+        };
+        let (client, key) = (client.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let ok = match client.get(url).bearer_auth(key).send().await {
+                Ok(res) => res.status().is_success() && res.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            (due.elapsed(), ok)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(total);
+    let mut errors = 0;
+    for t in tasks {
+        let (latency, ok) = t.await.unwrap();
+        latencies.push(latency);
+        errors += usize::from(!ok);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    Figures {
+        sent: total,
+        errors,
+        seconds,
+        p50: pct(0.50),
+        p90: pct(0.90),
+        p99: pct(0.99),
+        max: *latencies.last().unwrap(),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let numbers = knob("BENCH_NUMBERS", 10_000);
+    let rate = knob("BENCH_RATE", 500);
+    let seconds = knob("BENCH_SECONDS", 10);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    println!(
+        "GET /v1/numbers?limit=50 — {numbers} numbers in the workspace, {rate} req/s open loop for {seconds} s\n"
+    );
+    println!("| engine | requests | errors | achieved req/s | p50 | p90 | p99 | max |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for engine in switchboard_testkit::engines() {
+        let f = rt.block_on(run(engine, numbers, rate, seconds));
+        println!(
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {} |",
+            engine.name(),
+            f.sent,
+            f.errors,
+            f.sent as f64 / f.seconds,
+            ms(f.p50),
+            ms(f.p90),
+            ms(f.p99),
+            ms(f.max)
+        );
+    }
+}
