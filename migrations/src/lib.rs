@@ -15,6 +15,7 @@ mod m20261125_000001_tenancy;
 mod m20261125_000002_ledger;
 mod m20261125_000003_numbers;
 mod m20261125_000004_agent_whatsapp_number;
+mod m20261125_000005_lines_and_targets;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_ledger::Migration),
             Box::new(m20261125_000003_numbers::Migration),
             Box::new(m20261125_000004_agent_whatsapp_number::Migration),
+            Box::new(m20261125_000005_lines_and_targets::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use switchboard_agents::AgentService;
 use switchboard_billing::{BillingService, PriceList};
 use switchboard_numbers::{NumberProviders, NumberService};
+use switchboard_phone_lines::PhoneLineService;
 use switchboard_providers::{Sandbox, TwilioConfig, VapiConfig};
 use switchboard_runtime::{ProviderMode, Settings};
 use switchboard_tenancy::TenancyService;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub agents: AgentService,
     pub billing: BillingService,
     pub numbers: NumberService,
+    pub phone_lines: PhoneLineService,
     /// SHA-256 of the platform admin token; `None` turns the admin API off.
     pub admin_token_hash: Option<[u8; 32]>,
     pub metrics: PrometheusHandle,
@@ -77,6 +79,7 @@ impl AppState {
         let tenancy = TenancyService::new(db.clone());
         let agents = AgentService::new(db.clone(), tenancy.clone());
         let billing = BillingService::new(db.clone(), Arc::new(prices), settings.currency);
+        let phone_lines = PhoneLineService::new(db.clone(), agents.clone());
         let numbers = NumberService::new(
             db.clone(),
             tenancy.clone(),
@@ -93,6 +96,7 @@ impl AppState {
             agents,
             billing,
             numbers,
+            phone_lines,
             admin_token_hash,
             metrics: switchboard_runtime::metrics::prometheus(),
             settings: Arc::new(settings),
@@ -114,6 +118,8 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::numbers::list, routes::numbers::provision))
         .routes(routes!(routes::numbers::get, routes::numbers::update, routes::numbers::release))
         .routes(routes!(routes::numbers::reconfigure_webhooks))
+        .routes(routes!(routes::phone_lines::list, routes::phone_lines::create))
+        .routes(routes!(routes::phone_lines::get, routes::phone_lines::update, routes::phone_lines::delete))
         .routes(routes!(routes::api_keys::list, routes::api_keys::create))
         .routes(routes!(routes::api_keys::get, routes::api_keys::revoke))
         .routes(routes!(routes::agents::list, routes::agents::create))

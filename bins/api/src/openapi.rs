@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         (name = "api-keys", description = "API keys of the workspace (owner only)"),
         (name = "agents", description = "AI agents"),
         (name = "numbers", description = "Phone numbers: search, provision, lifecycle, release"),
+        (name = "phone-lines", description = "Multilingual hotlines: Vapi numbers with one language each"),
         (name = "billing", description = "Wallet and ledger (owner, admin)"),
     )
 )]

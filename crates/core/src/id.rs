@@ -108,6 +108,14 @@ define_id!(
     /// An entry of a workspace's ledger.
     LedgerEntryId, "led", "ledger entry"
 );
+define_id!(
+    /// A phone line: a Vapi number linked to an agent with one language.
+    PhoneLineId, "lin", "phone line"
+);
+define_id!(
+    /// A call-forwarding target of an agent.
+    ForwardingTargetId, "fwd", "forwarding target"
+);
 
 #[cfg(test)]
 mod tests {

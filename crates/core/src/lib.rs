@@ -36,7 +36,7 @@ pub mod time;
 
 pub use ctx::{Ctx, Permission, Principal, Role};
 pub use error::{DomainError, Error, ErrorKind, FieldError};
-pub use id::{AgentId, ApiKeyId, LedgerEntryId, NumberId, WorkspaceId};
+pub use id::{AgentId, ApiKeyId, ForwardingTargetId, LedgerEntryId, NumberId, PhoneLineId, WorkspaceId};
 pub use language::Language;
 pub use money::{Amount, Currency, Money};
 pub use page::{Page, PageRequest};

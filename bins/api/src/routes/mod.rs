@@ -4,6 +4,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod billing;
 pub mod numbers;
+pub mod phone_lines;
 pub mod workspaces;
 
 use serde::{Deserialize, Serialize};

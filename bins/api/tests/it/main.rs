@@ -11,6 +11,7 @@ mod isolation;
 mod live;
 mod numbers;
 mod ops;
+mod phone_lines;
 mod roles;
 mod startup;
 mod workspaces;

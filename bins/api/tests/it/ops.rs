@@ -78,6 +78,8 @@ async fn the_openapi_document_describes_every_route_and_docs_render_it() {
             ("/v1/numbers/{id}", "patch"),
             ("/v1/numbers/{id}", "delete"),
             ("/v1/numbers/{id}/reconfigure-webhooks", "post"),
+            ("/v1/agents/{id}/phone-lines", "post"),
+            ("/v1/agents/{id}/phone-lines/{line_id}", "patch"),
             ("/healthz", "get"),
             ("/readyz", "get"),
         ] {
