@@ -27,6 +27,7 @@ pub mod id;
 pub mod language;
 pub mod money;
 pub mod page;
+pub mod patch;
 pub mod period;
 pub mod phone;
 pub mod provider;

@@ -242,26 +242,19 @@ pub struct ProvisionRequest {
 #[serde(deny_unknown_fields)]
 pub struct NumberPatch {
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "switchboard_core::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub agent_id: Option<Option<AgentId>>,
     pub calls_enabled: Option<bool>,
     pub sms_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "switchboard_core::patch::double_option")]
     #[schema(value_type = Option<i64>)]
     pub monthly_minutes_limit: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "switchboard_core::patch::double_option")]
     #[schema(value_type = Option<i64>)]
     pub monthly_sms_limit: Option<Option<i64>>,
     /// `enabled` or `disabled` (release with `DELETE`).
     pub status: Option<NumberStatus>,
-}
-
-/// Absent → `None`; `null` → `Some(None)`; a value → `Some(Some(v))`.
-fn double_option<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Filters of `GET /v1/numbers`.

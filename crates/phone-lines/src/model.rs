@@ -64,17 +64,11 @@ pub struct NewLine {
 pub struct LinePatch {
     pub vapi_phone_number_id: Option<String>,
     pub phone_number: Option<E164>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "switchboard_core::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub label: Option<Option<String>>,
     pub language: Option<Language>,
     pub active: Option<bool>,
-}
-
-fn double_option<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// What the call path needs to know about the line a call arrived on.
