@@ -40,6 +40,10 @@ seed:
 bench:
     cargo bench --workspace
 
+# Opening-hours evaluation throughput (criterion).
+bench-hours:
+    cargo bench -p switchboard-forwarding --bench hours
+
 # GET /v1/numbers latency under open-loop load (BENCH_RATE, BENCH_SECONDS, BENCH_NUMBERS).
 bench-numbers:
     cargo bench -p switchboard-api --bench list_numbers

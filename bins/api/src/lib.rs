@@ -21,6 +21,7 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use switchboard_agents::AgentService;
 use switchboard_billing::{BillingService, PriceList};
+use switchboard_forwarding::ForwardingService;
 use switchboard_numbers::{NumberProviders, NumberService};
 use switchboard_phone_lines::PhoneLineService;
 use switchboard_providers::{Sandbox, TwilioConfig, VapiConfig};
@@ -45,6 +46,7 @@ pub struct AppState {
     pub billing: BillingService,
     pub numbers: NumberService,
     pub phone_lines: PhoneLineService,
+    pub forwarding: ForwardingService,
     /// SHA-256 of the platform admin token; `None` turns the admin API off.
     pub admin_token_hash: Option<[u8; 32]>,
     pub metrics: PrometheusHandle,
@@ -80,6 +82,7 @@ impl AppState {
         let agents = AgentService::new(db.clone(), tenancy.clone());
         let billing = BillingService::new(db.clone(), Arc::new(prices), settings.currency);
         let phone_lines = PhoneLineService::new(db.clone(), agents.clone());
+        let forwarding = ForwardingService::new(db.clone(), agents.clone());
         let numbers = NumberService::new(
             db.clone(),
             tenancy.clone(),
@@ -97,6 +100,7 @@ impl AppState {
             billing,
             numbers,
             phone_lines,
+            forwarding,
             admin_token_hash,
             metrics: switchboard_runtime::metrics::prometheus(),
             settings: Arc::new(settings),
@@ -120,6 +124,10 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::numbers::reconfigure_webhooks))
         .routes(routes!(routes::phone_lines::list, routes::phone_lines::create))
         .routes(routes!(routes::phone_lines::get, routes::phone_lines::update, routes::phone_lines::delete))
+        .routes(routes!(routes::forwarding::available))
+        .routes(routes!(routes::forwarding::resolve))
+        .routes(routes!(routes::forwarding::list, routes::forwarding::create))
+        .routes(routes!(routes::forwarding::get, routes::forwarding::update, routes::forwarding::delete))
         .routes(routes!(routes::api_keys::list, routes::api_keys::create))
         .routes(routes!(routes::api_keys::get, routes::api_keys::revoke))
         .routes(routes!(routes::agents::list, routes::agents::create))

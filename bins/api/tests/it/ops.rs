@@ -80,6 +80,9 @@ async fn the_openapi_document_describes_every_route_and_docs_render_it() {
             ("/v1/numbers/{id}/reconfigure-webhooks", "post"),
             ("/v1/agents/{id}/phone-lines", "post"),
             ("/v1/agents/{id}/phone-lines/{line_id}", "patch"),
+            ("/v1/agents/{id}/forwarding-targets", "post"),
+            ("/v1/agents/{id}/forwarding-targets/available", "get"),
+            ("/v1/agents/{id}/forwarding-targets/resolve", "post"),
             ("/healthz", "get"),
             ("/readyz", "get"),
         ] {
