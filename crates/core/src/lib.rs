@@ -13,6 +13,7 @@
 //! - [`page`]: cursor pagination (`limit`, `cursor` → `{data, next_cursor}`).
 //! - [`db`]: connecting to SQLite (WAL) or PostgreSQL, and classifying database errors.
 //! - [`language`]: the nine line languages.
+//! - [`net`]: [`net::PublicUrl`] — an https URL whose host may be called from our servers (SSRF rules).
 //! - [`telephony`]: [`Country`] and [`NumberType`]; [`provider`]: [`ProviderError`].
 //! - [`time`]: `now()` at the precision both engines store (microseconds).
 //!
@@ -26,6 +27,7 @@ pub mod error;
 pub mod id;
 pub mod language;
 pub mod money;
+pub mod net;
 pub mod page;
 pub mod patch;
 pub mod period;
