@@ -16,6 +16,7 @@ mod m20261125_000002_ledger;
 mod m20261125_000003_numbers;
 mod m20261125_000004_agent_whatsapp_number;
 mod m20261125_000005_lines_and_targets;
+mod m20261125_000006_agent_channels;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_numbers::Migration),
             Box::new(m20261125_000004_agent_whatsapp_number::Migration),
             Box::new(m20261125_000005_lines_and_targets::Migration),
+            Box::new(m20261125_000006_agent_channels::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use switchboard_agents::AgentService;
 use switchboard_billing::{BillingService, PriceList};
+use switchboard_channels::ChannelService;
 use switchboard_forwarding::ForwardingService;
 use switchboard_numbers::{NumberProviders, NumberService};
 use switchboard_phone_lines::PhoneLineService;
@@ -47,6 +48,7 @@ pub struct AppState {
     pub numbers: NumberService,
     pub phone_lines: PhoneLineService,
     pub forwarding: ForwardingService,
+    pub channels: ChannelService,
     /// SHA-256 of the platform admin token; `None` turns the admin API off.
     pub admin_token_hash: Option<[u8; 32]>,
     pub metrics: PrometheusHandle,
@@ -83,6 +85,7 @@ impl AppState {
         let billing = BillingService::new(db.clone(), Arc::new(prices), settings.currency);
         let phone_lines = PhoneLineService::new(db.clone(), agents.clone());
         let forwarding = ForwardingService::new(db.clone(), agents.clone());
+        let channels = ChannelService::new(db.clone(), agents.clone());
         let numbers = NumberService::new(
             db.clone(),
             tenancy.clone(),
@@ -101,6 +104,7 @@ impl AppState {
             numbers,
             phone_lines,
             forwarding,
+            channels,
             admin_token_hash,
             metrics: switchboard_runtime::metrics::prometheus(),
             settings: Arc::new(settings),
@@ -124,6 +128,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::numbers::reconfigure_webhooks))
         .routes(routes!(routes::phone_lines::list, routes::phone_lines::create))
         .routes(routes!(routes::phone_lines::get, routes::phone_lines::update, routes::phone_lines::delete))
+        .routes(routes!(routes::channels::get, routes::channels::update))
         .routes(routes!(routes::forwarding::available))
         .routes(routes!(routes::forwarding::resolve))
         .routes(routes!(routes::forwarding::list, routes::forwarding::create))

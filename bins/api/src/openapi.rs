@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         (name = "agents", description = "AI agents"),
         (name = "numbers", description = "Phone numbers: search, provision, lifecycle, release"),
         (name = "phone-lines", description = "Multilingual hotlines: Vapi numbers with one language each"),
+        (name = "channels", description = "The agent's channel settings: WhatsApp, Vapi assistant, webhooks, notification email"),
         (name = "forwarding", description = "Call-forwarding targets with opening hours"),
         (name = "billing", description = "Wallet and ledger (owner, admin)"),
     )

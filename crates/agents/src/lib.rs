@@ -21,4 +21,4 @@ mod store;
 pub use model::{Agent, AgentFilter, AgentPatch, AgentStatus, NewAgent};
 pub use service::AgentService;
 /// Fill in an agent's WhatsApp number inside another crate's transaction (provisioning).
-pub use store::fill_whatsapp_number;
+pub use store::{fill_whatsapp_number, set_whatsapp_number};

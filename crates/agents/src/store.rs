@@ -78,3 +78,19 @@ pub async fn fill_whatsapp_number(
         .await?;
     Ok(res.rows_affected == 1)
 }
+
+/// Sets or clears the agent's WhatsApp number (the channels card).
+pub async fn set_whatsapp_number(
+    db: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    id: &AgentId,
+    number: Option<&str>,
+) -> Result<bool, DbErr> {
+    let res = Entity::update_many()
+        .col_expr(Column::WhatsappNumber, sea_orm::sea_query::Expr::value(number.map(str::to_owned)))
+        .filter(Column::WorkspaceId.eq(ws.clone()))
+        .filter(Column::Id.eq(id.clone()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}

@@ -23,6 +23,7 @@ mod string_form;
 
 pub mod ctx;
 pub mod db;
+pub mod email;
 pub mod error;
 pub mod id;
 pub mod language;

@@ -6,6 +6,7 @@ mod agents;
 mod api_keys;
 mod bad_input;
 mod billing;
+mod channels;
 mod forwarding;
 mod harness;
 mod isolation;

@@ -83,6 +83,8 @@ async fn the_openapi_document_describes_every_route_and_docs_render_it() {
             ("/v1/agents/{id}/forwarding-targets", "post"),
             ("/v1/agents/{id}/forwarding-targets/available", "get"),
             ("/v1/agents/{id}/forwarding-targets/resolve", "post"),
+            ("/v1/agents/{id}/channels", "get"),
+            ("/v1/agents/{id}/channels", "patch"),
             ("/healthz", "get"),
             ("/readyz", "get"),
         ] {

@@ -1,0 +1,23 @@
+//! # switchboard-channels
+//!
+//! The agent's "Channels & Integrations" card (SPEC §8, settings part): the WhatsApp number and
+//! switch, the Vapi assistant id, the tool and notification webhook addresses and the
+//! notification email. (Conversations, notifications and outgoing webhooks join this crate later.)
+//!
+//! **Table**: `agent_channels` (one row per agent, made on the first change; absent = defaults).
+//! The WhatsApp number itself lives on the agent, where provisioning fills it in.
+//!
+//! **Invariants**
+//! - Webhook addresses are [`PublicUrl`]s: https, no credentials, no internal host — checked here
+//!   when saved, and again at every request by `switchboard-outbound`.
+//! - WhatsApp can be switched on only with a WhatsApp number.
+//! - Reading needs `read`; changing needs `channels_write` (owner, admin).
+//!
+//! [`PublicUrl`]: switchboard_core::net::PublicUrl
+
+mod entity;
+pub mod model;
+pub mod service;
+
+pub use model::{ChannelSettings, ChannelsPatch};
+pub use service::ChannelService;
