@@ -17,6 +17,7 @@ mod m20261125_000003_numbers;
 mod m20261125_000004_agent_whatsapp_number;
 mod m20261125_000005_lines_and_targets;
 mod m20261125_000006_agent_channels;
+mod m20261125_000007_email;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_agent_whatsapp_number::Migration),
             Box::new(m20261125_000005_lines_and_targets::Migration),
             Box::new(m20261125_000006_agent_channels::Migration),
+            Box::new(m20261125_000007_email::Migration),
         ]
     }
 }

@@ -5,8 +5,13 @@
 //! provider ([`ports`]); `switchboard-providers` implements them for SES (the official AWS SDK)
 //! and for the sandbox. (The aliases, the verification state machine and the API follow.)
 
+mod entity;
+pub mod model;
 pub mod ports;
+pub mod service;
 
+pub use model::{DnsRecord, EmailPatch, EmailView, IdentityView, VerifyRequest, parse_alias};
 pub use ports::{
     EmailIdentityProvider, EmailSender, IdentityKind, IdentityState, OutgoingEmail, VerificationStatus,
 };
+pub use service::EmailService;
