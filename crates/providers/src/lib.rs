@@ -1,12 +1,14 @@
 //! # switchboard-providers
 //!
-//! Implements the provider ports of `switchboard-numbers` ([`NumberInventory`], [`VoiceGateway`],
-//! [`WhatsappSenders`]) two ways, chosen once at start-up (`APP__PROVIDERS__MODE`):
+//! Implements the provider ports of `switchboard-numbers` (number inventory, voice gateway,
+//! WhatsApp senders) and `switchboard-email-identities` (SES identities and sending) two ways,
+//! chosen once at start-up (`APP__PROVIDERS__MODE`):
 //!
-//! - **live**: HTTP clients for [`twilio`] (numbers, WhatsApp senders) and [`vapi`] (phone-number
-//!   import). Base URLs come from configuration so tests point them at a local fake.
+//! - **live**: HTTP clients for [`twilio`] (numbers, WhatsApp senders), [`vapi`] (phone-number
+//!   import) and [`ses`] (the official AWS SDK for SES v2). Base URLs / endpoints come from
+//!   configuration so tests point them at a local fake.
 //! - **sandbox**: [`sandbox::Sandbox`], an in-process simulation with an inventory per country and
-//!   failures on demand, loaded from `fixtures/sandbox.toml`.
+//!   failures on demand, loaded from `fixtures/sandbox.toml`; [`sandbox_ses::SandboxSes`] for email.
 //!
 //! [`sandbox()`] and [`live()`] bundle one implementation of each port as the services'
 //! [`NumberProviders`].
@@ -25,6 +27,8 @@
 
 mod http;
 pub mod sandbox;
+pub mod sandbox_ses;
+pub mod ses;
 pub mod twilio;
 pub mod vapi;
 
@@ -33,6 +37,8 @@ use std::sync::Arc;
 pub use switchboard_numbers::NumberProviders;
 
 pub use sandbox::{Sandbox, SandboxConfigError};
+pub use sandbox_ses::SandboxSes;
+pub use ses::{SesClient, SesConfig};
 pub use twilio::{TwilioClient, TwilioConfig};
 pub use vapi::{VapiClient, VapiConfig};
 

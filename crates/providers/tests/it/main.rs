@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod sandbox;
+mod sandbox_ses;
+mod ses;
 mod twilio;
 mod vapi;
 
