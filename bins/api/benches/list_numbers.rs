@@ -125,7 +125,10 @@ async fn run(engine: Engine, numbers: u64, rate: u64, seconds: u64) -> Figures {
 
     let env: HashMap<String, String> = HashMap::from([("APP__DATABASE__URL".into(), db.url.clone())]);
     let settings = Settings::load_from(Binary::Api, &env, Path::new("/nonexistent")).unwrap();
-    let providers = switchboard_providers::sandbox(switchboard_providers::Sandbox::embedded().unwrap());
+    let providers = switchboard_api::ProviderSet::sandbox(
+        switchboard_providers::Sandbox::embedded().unwrap(),
+        switchboard_providers::SandboxSes::new(),
+    );
     let state = AppState::new(
         db.conn.clone(),
         settings,

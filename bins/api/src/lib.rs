@@ -13,6 +13,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use switchboard_runtime::providers::{ProviderSet, ProvidersError, provider_set_for, providers_for};
+
 use axum::Router;
 use axum::extract::FromRef;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -22,11 +24,11 @@ use sha2::{Digest, Sha256};
 use switchboard_agents::AgentService;
 use switchboard_billing::{BillingService, PriceList};
 use switchboard_channels::ChannelService;
+use switchboard_email_identities::EmailService;
 use switchboard_forwarding::ForwardingService;
-use switchboard_numbers::{NumberProviders, NumberService};
+use switchboard_numbers::NumberService;
 use switchboard_phone_lines::PhoneLineService;
-use switchboard_providers::{Sandbox, TwilioConfig, VapiConfig};
-use switchboard_runtime::{ProviderMode, Settings};
+use switchboard_runtime::Settings;
 use switchboard_tenancy::TenancyService;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -49,6 +51,7 @@ pub struct AppState {
     pub phone_lines: PhoneLineService,
     pub forwarding: ForwardingService,
     pub channels: ChannelService,
+    pub email: EmailService,
     /// SHA-256 of the platform admin token; `None` turns the admin API off.
     pub admin_token_hash: Option<[u8; 32]>,
     pub metrics: PrometheusHandle,
@@ -78,20 +81,26 @@ impl AppState {
         db: DatabaseConnection,
         settings: Settings,
         prices: PriceList,
-        providers: NumberProviders,
+        providers: ProviderSet,
     ) -> Self {
         let tenancy = TenancyService::new(db.clone());
         let agents = AgentService::new(db.clone(), tenancy.clone());
         let billing = BillingService::new(db.clone(), Arc::new(prices), settings.currency);
         let phone_lines = PhoneLineService::new(db.clone(), agents.clone());
         let forwarding = ForwardingService::new(db.clone(), agents.clone());
-        let channels = ChannelService::new(db.clone(), agents.clone());
+        let email = EmailService::new(
+            db.clone(),
+            agents.clone(),
+            providers.email_identities.clone(),
+            settings.email_system_domain.clone(),
+        );
+        let channels = ChannelService::new(db.clone(), agents.clone(), email.clone());
         let numbers = NumberService::new(
             db.clone(),
             tenancy.clone(),
             agents.clone(),
             billing.clone(),
-            providers,
+            providers.numbers,
             &settings.public_base_url,
         );
         let admin_token_hash =
@@ -105,6 +114,7 @@ impl AppState {
             phone_lines,
             forwarding,
             channels,
+            email,
             admin_token_hash,
             metrics: switchboard_runtime::metrics::prometheus(),
             settings: Arc::new(settings),
@@ -129,6 +139,8 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::phone_lines::list, routes::phone_lines::create))
         .routes(routes!(routes::phone_lines::get, routes::phone_lines::update, routes::phone_lines::delete))
         .routes(routes!(routes::channels::get, routes::channels::update))
+        .routes(routes!(routes::email::get))
+        .routes(routes!(routes::email::verify))
         .routes(routes!(routes::forwarding::available))
         .routes(routes!(routes::forwarding::resolve))
         .routes(routes!(routes::forwarding::list, routes::forwarding::create))
@@ -171,41 +183,4 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
-}
-
-/// Why the providers could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum ProvidersError {
-    #[error("fixtures/sandbox.toml: {0}")]
-    Sandbox(#[from] switchboard_providers::SandboxConfigError),
-    #[error(transparent)]
-    Live(#[from] switchboard_providers::ConfigError),
-    #[error("APP__VAPI__API_KEY is required in live mode")]
-    MissingVapiKey,
-}
-
-/// The providers of the configured mode: in-process simulations, or the real APIs.
-pub fn providers_for(settings: &Settings) -> Result<NumberProviders, ProvidersError> {
-    const TIMEOUT: Duration = Duration::from_secs(10);
-    Ok(match settings.providers {
-        ProviderMode::Sandbox => switchboard_providers::sandbox(Sandbox::embedded()?),
-        ProviderMode::Live => switchboard_providers::live(
-            TwilioConfig {
-                base_url: settings.twilio.base_url.clone(),
-                messaging_base_url: settings.twilio.messaging_base_url.clone(),
-                account_sid: settings.twilio.account_sid.clone(),
-                auth_token: settings.twilio.auth_token.clone(),
-                timeout: TIMEOUT,
-            },
-            VapiConfig {
-                base_url: settings.vapi.base_url.clone(),
-                // Live settings cannot load without an API key.
-                api_key: settings.vapi.api_key.clone().ok_or(ProvidersError::MissingVapiKey)?,
-                twilio_account_sid: settings.twilio.account_sid.clone(),
-                twilio_auth_token: settings.twilio.auth_token.clone(),
-                server_secret: settings.vapi.server_secret.clone(),
-                timeout: TIMEOUT,
-            },
-        )?,
-    })
 }

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use switchboard_api::{AppState, app, openapi_document, providers_for, seed, serve};
+use switchboard_api::{AppState, app, openapi_document, provider_set_for, seed, serve};
 
 use switchboard_billing::PriceList;
 use switchboard_runtime::{Binary, ProviderMode, Settings};
@@ -80,7 +80,7 @@ async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
         }
         None => PriceList::embedded().context("fixtures/pricing.toml")?,
     };
-    let providers = providers_for(&settings)?;
+    let providers = provider_set_for(&settings)?;
     let state = AppState::new(db, settings, prices, providers);
     let api_base = format!("http://{addr}");
 

@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         (name = "numbers", description = "Phone numbers: search, provision, lifecycle, release"),
         (name = "phone-lines", description = "Multilingual hotlines: Vapi numbers with one language each"),
         (name = "channels", description = "The agent's channel settings: WhatsApp, Vapi assistant, webhooks, notification email"),
+        (name = "email", description = "Inbound aliases, reply-from senders and their SES verification"),
         (name = "forwarding", description = "Call-forwarding targets with opening hours"),
         (name = "billing", description = "Wallet and ledger (owner, admin)"),
     )

@@ -2,7 +2,8 @@
 //! repeats it until SIGTERM/Ctrl-C. SPEC §12 lists the work (rentals, identity re-checks, webhook
 //! retries, unprocessed events, expired reservations); each job is added with the feature that
 //! owns it, and is idempotent by unique keys in the database, so concurrent or repeated runs are
-//! safe. This version connects, migrates and reports.
+//! safe. Jobs so far: re-checking pending email identities at SES, so "pending" turns into
+//! "verified" without anyone pressing Re-verify.
 
 use std::time::Duration;
 
@@ -67,16 +68,30 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// Identities re-checked per run at most (SES allows a few calls per second).
+const RECHECK_LIMIT: u64 = 200;
+
 async fn run(settings: Settings, cli: Cli) -> anyhow::Result<()> {
-    let _db = switchboard_runtime::database::open(&settings.database).await?;
+    let db = switchboard_runtime::database::open(&settings.database).await?;
+    let providers = switchboard_runtime::providers::provider_set_for(&settings)?;
+    let tenancy = switchboard_tenancy::TenancyService::new(db.clone());
+    let agents = switchboard_agents::AgentService::new(db.clone(), tenancy);
+    let email = switchboard_email_identities::EmailService::new(
+        db.clone(),
+        agents,
+        providers.email_identities.clone(),
+        settings.email_system_domain.clone(),
+    );
     let Some(every) = cli.every else {
-        run_once(cli.now.unwrap_or_else(Utc::now), cli.dry_run);
-        return Ok(());
+        return run_once(&email, cli.now.unwrap_or_else(Utc::now), cli.dry_run).await;
     };
     let shutdown = switchboard_runtime::shutdown_signal();
     tokio::pin!(shutdown);
     loop {
-        run_once(Utc::now(), cli.dry_run);
+        if let Err(e) = run_once(&email, Utc::now(), cli.dry_run).await {
+            // A failed run is retried at the next tick; every job is safe to repeat.
+            tracing::error!(error = format!("{e:#}"), "run failed");
+        }
         tokio::select! {
             () = &mut shutdown => return Ok(()),
             () = tokio::time::sleep(every) => {}
@@ -84,13 +99,25 @@ async fn run(settings: Settings, cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn run_once(now: DateTime<Utc>, dry_run: bool) {
-    tracing::info!(as_of = %now.to_rfc3339(), dry_run, jobs = 0, "run finished: nothing is due");
+async fn run_once(
+    email: &switchboard_email_identities::EmailService,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let pending = email.pending_count().await?;
+    let summary = if dry_run {
+        format!("would re-check {} pending email identities", pending.min(RECHECK_LIMIT))
+    } else {
+        let verified = email.recheck_pending(RECHECK_LIMIT).await?;
+        format!("re-checked {} pending email identities, {verified} now verified", pending.min(RECHECK_LIMIT))
+    };
+    tracing::info!(as_of = %now.to_rfc3339(), dry_run, pending, "run finished");
     eprintln!(
-        "billing-cron: run as of {} finished{}: nothing is due",
+        "billing-cron: run as of {} finished{}: {summary}",
         now.to_rfc3339(),
         if dry_run { " (dry run)" } else { "" }
     );
+    Ok(())
 }
 
 #[cfg(test)]

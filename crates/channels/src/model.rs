@@ -20,6 +20,12 @@ pub struct ChannelSettings {
     /// Receives notifications (escalated, closed, …).
     pub notification_webhook_url: Option<PublicUrl>,
     pub notification_email: Option<EmailAddress>,
+    /// The inbound alias on the system domain (see `GET /v1/agents/{id}/email` for verification).
+    pub email_alias: Option<String>,
+    /// The full inbound address.
+    pub inbound_address: Option<String>,
+    pub reply_from: Option<String>,
+    pub reply_display_name: Option<String>,
 }
 
 /// `PATCH /v1/agents/{id}/channels`: only the fields sent change; `null` clears.
@@ -44,6 +50,34 @@ pub struct ChannelsPatch {
     #[serde(default, deserialize_with = "switchboard_core::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub notification_email: Option<Option<EmailAddress>>,
+    /// Local part on the system domain: 1–64 of a–z 0–9 `.` `-` `_`; unique on the domain.
+    #[serde(default, deserialize_with = "switchboard_core::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email_alias: Option<Option<String>>,
+    /// A full inbound address, when no system domain is configured.
+    #[serde(default, deserialize_with = "switchboard_core::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub inbound_address: Option<Option<String>>,
+    /// Sender address for outbound mail; empty: the inbound address.
+    #[serde(default, deserialize_with = "switchboard_core::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub reply_from: Option<Option<String>>,
+    /// Up to 100 characters, no control characters.
+    #[serde(default, deserialize_with = "switchboard_core::patch::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub reply_display_name: Option<Option<String>>,
+}
+
+impl ChannelsPatch {
+    /// The email part, for the email service.
+    pub(crate) fn email(&self) -> switchboard_email_identities::EmailPatch {
+        switchboard_email_identities::EmailPatch {
+            email_alias: self.email_alias.clone(),
+            inbound_address: self.inbound_address.clone(),
+            reply_from: self.reply_from.clone(),
+            reply_display_name: self.reply_display_name.clone(),
+        }
+    }
 }
 
 /// A Vapi id in UUID form, lowercased.

@@ -6,6 +6,7 @@ use switchboard_agents::AgentService;
 use switchboard_core::email::EmailAddress;
 use switchboard_core::net::PublicUrl;
 use switchboard_core::{AgentId, Ctx, E164, Error, Permission, Result};
+use switchboard_email_identities::{EmailService, EmailView};
 
 use crate::entity::{Column, Entity, Model};
 use crate::model::{ChannelSettings, ChannelsPatch, parse_uuid};
@@ -15,11 +16,21 @@ use crate::model::{ChannelSettings, ChannelsPatch, parse_uuid};
 pub struct ChannelService {
     db: DatabaseConnection,
     agents: AgentService,
+    email: EmailService,
 }
 
-fn view(agent_id: AgentId, whatsapp_number: Option<E164>, row: Option<Model>) -> ChannelSettings {
+fn view(
+    agent_id: AgentId,
+    whatsapp_number: Option<E164>,
+    row: Option<Model>,
+    email: EmailView,
+) -> ChannelSettings {
     let row = row.as_ref();
     ChannelSettings {
+        email_alias: email.email_alias,
+        inbound_address: email.inbound_address,
+        reply_from: email.reply_from,
+        reply_display_name: email.reply_display_name,
         agent_id,
         whatsapp_number,
         whatsapp_enabled: row.is_some_and(|r| r.whatsapp_enabled),
@@ -36,8 +47,8 @@ fn view(agent_id: AgentId, whatsapp_number: Option<E164>, row: Option<Model>) ->
 }
 
 impl ChannelService {
-    pub fn new(db: DatabaseConnection, agents: AgentService) -> Self {
-        Self { db, agents }
+    pub fn new(db: DatabaseConnection, agents: AgentService, email: EmailService) -> Self {
+        Self { db, agents, email }
     }
 
     async fn row(&self, ctx: &Ctx, agent: &AgentId) -> Result<Option<Model>> {
@@ -50,7 +61,8 @@ impl ChannelService {
 
     pub async fn get(&self, ctx: &Ctx, agent: &AgentId) -> Result<ChannelSettings> {
         let a = self.agents.get(ctx, agent).await?;
-        Ok(view(a.id, a.whatsapp_number, self.row(ctx, agent).await?))
+        let email = self.email.get(ctx, agent).await?;
+        Ok(view(a.id, a.whatsapp_number, self.row(ctx, agent).await?, email))
     }
 
     pub async fn update(&self, ctx: &Ctx, agent: &AgentId, patch: ChannelsPatch) -> Result<ChannelSettings> {
@@ -105,6 +117,13 @@ impl ChannelService {
         }
         row.updated_at = now;
 
+        // The email part validates (and fails) before anything of the channels part is written.
+        let email_patch = patch.email();
+        let email = if email_patch.is_empty() {
+            self.email.get(ctx, agent).await?
+        } else {
+            self.email.update(ctx, agent, email_patch).await?
+        };
         let txn = self.db.begin().await?;
         if patch.whatsapp_number.is_some() {
             switchboard_agents::set_whatsapp_number(
@@ -132,6 +151,6 @@ impl ChannelService {
             .await?;
         txn.commit().await?;
         tracing::info!(agent_id = %agent, "channel settings changed");
-        Ok(view(a.id, whatsapp_number, Some(row)))
+        Ok(view(a.id, whatsapp_number, Some(row), email))
     }
 }

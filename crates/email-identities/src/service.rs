@@ -9,11 +9,14 @@ use switchboard_core::db::is_unique_violation;
 use switchboard_core::email::EmailAddress;
 use switchboard_core::error::Violations;
 use switchboard_core::text::optional_text;
-use switchboard_core::{AgentId, Ctx, Error, Permission, Result, WorkspaceId};
+use switchboard_core::{AgentId, Ctx, Error, Permission, ProviderError, Result, WorkspaceId};
 
 use crate::entity::{agent_email, identity};
 use crate::model::{DnsRecord, EmailPatch, EmailView, IdentityView, parse_alias};
 use crate::ports::{EmailIdentityProvider, IdentityKind, IdentityState, VerificationStatus};
+
+/// Identity statuses the provider may still change on its own.
+const PENDING: [&str; 3] = ["pending", "not_started", "temporary_failure"];
 
 /// Email settings and sender verification of the caller's agents.
 #[derive(Clone)]
@@ -269,13 +272,30 @@ impl EmailService {
         let ws = ctx.workspace_id();
         let known = !self.identities(ws, std::slice::from_ref(&name)).await?.is_empty();
         let state = if known {
-            self.provider.get_identity(&name).await?
+            self.recheck(&name, scope).await?
         } else {
             self.provider.create_identity(&name, scope).await?
         };
         self.store_state(ws, &state).await?;
         tracing::info!(agent_id = %agent, identity = %name, status = status_str(state.status), "email identity checked");
         self.view(ws, row).await
+    }
+
+    /// The provider's current state of a tracked identity. One that vanished at the provider
+    /// (deleted in the console — or, in the sandbox, unknown to another process) is created again,
+    /// which restarts its verification instead of failing for ever.
+    async fn recheck(
+        &self,
+        name: &str,
+        kind: IdentityKind,
+    ) -> std::result::Result<IdentityState, ProviderError> {
+        match self.provider.get_identity(name).await {
+            Err(ProviderError::NotFound { .. }) => {
+                tracing::warn!(identity = name, "email identity is gone at the provider; creating it again");
+                self.provider.create_identity(name, kind).await
+            }
+            other => other,
+        }
     }
 
     async fn store_state(&self, ws: &WorkspaceId, state: &IdentityState) -> Result<()> {
@@ -318,17 +338,25 @@ impl EmailService {
         }
     }
 
+    /// How many identities are still waiting for the provider (pending, not started, or failed
+    /// temporarily): what a billing-cron run would re-check.
+    pub async fn pending_count(&self) -> Result<u64> {
+        use sea_orm::PaginatorTrait;
+        Ok(identity::Entity::find().filter(identity::Column::Status.is_in(PENDING)).count(&self.db).await?)
+    }
+
     /// For billing-cron: re-checks up to `limit` identities still pending (or temporarily failed)
     /// at the provider and stores what it says. Answers how many turned verified.
     pub async fn recheck_pending(&self, limit: u64) -> Result<usize> {
         let pending = identity::Entity::find()
-            .filter(identity::Column::Status.is_in(["pending", "not_started", "temporary_failure"]))
+            .filter(identity::Column::Status.is_in(PENDING))
             .limit(limit)
             .all(&self.db)
             .await?;
         let mut verified = 0;
         for row in pending {
-            match self.provider.get_identity(&row.identity).await {
+            let kind = if row.kind == "domain" { IdentityKind::Domain } else { IdentityKind::Address };
+            match self.recheck(&row.identity, kind).await {
                 Ok(state) => {
                     verified += usize::from(state.verified_for_sending);
                     self.store_state(&row.workspace_id, &state).await?;

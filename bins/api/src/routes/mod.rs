@@ -4,6 +4,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod billing;
 pub mod channels;
+pub mod email;
 pub mod forwarding;
 pub mod numbers;
 pub mod phone_lines;

@@ -32,7 +32,8 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
 
 pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
     let sandbox = switchboard_providers::Sandbox::embedded().unwrap();
-    let providers = switchboard_providers::sandbox(sandbox.clone());
+    let providers =
+        switchboard_api::ProviderSet::sandbox(sandbox.clone(), switchboard_providers::SandboxSes::new());
     start(db, extra, Some(providers), sandbox).await
 }
 
@@ -61,7 +62,7 @@ pub const LIVE_ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 async fn start(
     db: TestDb,
     extra: &[(&str, &str)],
-    providers: Option<switchboard_numbers::NumberProviders>,
+    providers: Option<switchboard_api::ProviderSet>,
     sandbox: switchboard_providers::Sandbox,
 ) -> TestApp {
     // Server-side errors show up in the output of a failing test.
@@ -77,7 +78,7 @@ async fn start(
     let settings = Settings::load_from(Binary::Api, &env, Path::new("/nonexistent")).expect("test settings");
     let providers = match providers {
         Some(p) => p,
-        None => switchboard_api::providers_for(&settings).unwrap(),
+        None => switchboard_api::provider_set_for(&settings).unwrap(),
     };
     let state = AppState::new(
         db.conn.clone(),

@@ -85,6 +85,8 @@ async fn the_openapi_document_describes_every_route_and_docs_render_it() {
             ("/v1/agents/{id}/forwarding-targets/resolve", "post"),
             ("/v1/agents/{id}/channels", "get"),
             ("/v1/agents/{id}/channels", "patch"),
+            ("/v1/agents/{id}/email", "get"),
+            ("/v1/agents/{id}/email/verify", "post"),
             ("/healthz", "get"),
             ("/readyz", "get"),
         ] {

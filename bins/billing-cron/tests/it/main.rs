@@ -49,6 +49,7 @@ fn one_run_migrates_reports_and_exits() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("2026-11-30T23:00:00+00:00") && stderr.contains("dry run"), "{stderr}");
+    assert!(stderr.contains("would re-check 0 pending email identities"), "{stderr}");
     assert_eq!(pending_after(&dir.join("data/switchboard.db")), 0, "the run migrated the embedded database");
 }
 

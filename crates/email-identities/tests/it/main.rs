@@ -226,3 +226,25 @@ async fn email_settings_stay_in_their_workspace_and_agent_keys_cannot_change_the
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_identity_gone_at_the_provider_is_created_again_on_the_next_check() {
+    each_engine(|db| async move {
+        let f = fixture(&db, Some("support.example.com")).await;
+        f.email.update(&f.ctx, &f.agent, patch(None, None, Some("hello@acme.example"), None)).await.unwrap();
+        f.email.verify(&f.ctx, &f.agent, IdentityKind::Address).await.unwrap();
+        // Another process (billing-cron) with a provider that never saw the identity.
+        let tenancy = TenancyService::new(db.conn.clone());
+        let agents = AgentService::new(db.conn.clone(), tenancy);
+        let cron = EmailService::new(
+            db.conn.clone(),
+            agents,
+            Arc::new(Scripted::default()),
+            Some("support.example.com".into()),
+        );
+        assert_eq!(cron.recheck_pending(10).await.unwrap(), 0, "re-created: pending again");
+        assert_eq!(cron.recheck_pending(10).await.unwrap(), 1, "then verified on its re-check");
+        assert!(f.email.get(&f.ctx, &f.agent).await.unwrap().can_send);
+    })
+    .await;
+}
