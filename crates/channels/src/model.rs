@@ -50,6 +50,8 @@ pub struct ChannelsPatch {
     #[serde(default, deserialize_with = "switchboard_core::patch::double_option")]
     #[schema(value_type = Option<String>)]
     pub notification_email: Option<Option<EmailAddress>>,
+    // The email fields repeat `EmailPatch`'s: serde cannot `flatten` under `deny_unknown_fields`,
+    // and refusing unknown fields matters more here. `email()` hands them over.
     /// Local part on the system domain: 1–64 of a–z 0–9 `.` `-` `_`; unique on the domain.
     #[serde(default, deserialize_with = "switchboard_core::patch::double_option")]
     #[schema(value_type = Option<String>)]
