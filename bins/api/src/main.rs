@@ -85,11 +85,11 @@ async fn run(settings: Settings, command: Command) -> anyhow::Result<()> {
     let api_base = format!("http://{addr}");
 
     if let Command::Seed = command {
-        let seeded = seed::seed(&state.tenancy, &state.agents).await?;
+        let seeded = seed::seed(&state.tenancy, &state.agents, &state.billing).await?;
         seed::print_banner(&seeded, &api_base);
         return Ok(());
     }
-    if demo && let Some(seeded) = seed::seed_once(&state.tenancy, &state.agents).await? {
+    if demo && let Some(seeded) = seed::seed_once(&state.tenancy, &state.agents, &state.billing).await? {
         seed::print_banner(&seeded, &api_base);
     }
 

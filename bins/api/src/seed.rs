@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 use switchboard_agents::{AgentService, AgentStatus, NewAgent};
+use switchboard_billing::{BillingService, NewCredit};
 use switchboard_core::{Ctx, Language, Zone};
 use switchboard_tenancy::{IssuedApiKey, NewWorkspace, TenancyService, Workspace};
 
@@ -24,6 +25,8 @@ struct Fixture {
 struct FixtureWorkspace {
     name: String,
     timezone: Option<Zone>,
+    /// Sandbox credit so numbers can be provisioned at once.
+    credit: Option<switchboard_core::Amount>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,15 +54,23 @@ pub enum SeedError {
 }
 
 /// Seeds the demo workspace unless some start already did. `None` when nothing was done.
-pub async fn seed_once(tenancy: &TenancyService, agents: &AgentService) -> Result<Option<Seeded>, SeedError> {
+pub async fn seed_once(
+    tenancy: &TenancyService,
+    agents: &AgentService,
+    billing: &BillingService,
+) -> Result<Option<Seeded>, SeedError> {
     if !tenancy.claim_flag(FLAG, "claimed").await? {
         return Ok(None);
     }
-    seed(tenancy, agents).await.map(Some)
+    seed(tenancy, agents, billing).await.map(Some)
 }
 
 /// Seeds a demo workspace now (the `seed` subcommand; always creates a new one).
-pub async fn seed(tenancy: &TenancyService, agents: &AgentService) -> Result<Seeded, SeedError> {
+pub async fn seed(
+    tenancy: &TenancyService,
+    agents: &AgentService,
+    billing: &BillingService,
+) -> Result<Seeded, SeedError> {
     let fixture: Fixture = toml::from_str(DEMO_FIXTURE).map_err(|e| SeedError::Fixture(e.to_string()))?;
     let (workspace, owner_key) = tenancy
         .create_workspace(NewWorkspace { name: fixture.workspace.name, timezone: fixture.workspace.timezone })
@@ -72,6 +83,9 @@ pub async fn seed(tenancy: &TenancyService, agents: &AgentService) -> Result<See
                 NewAgent { name: a.name, status: a.status, timezone: a.timezone, language: a.language },
             )
             .await?;
+    }
+    if let Some(amount) = fixture.workspace.credit {
+        billing.credit(&workspace.id, NewCredit { amount, reference: "demo-credit".into() }).await?;
     }
     tracing::info!(workspace_id = %workspace.id, "demo workspace seeded");
     Ok(Seeded { workspace, owner_key })

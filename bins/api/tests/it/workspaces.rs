@@ -63,10 +63,15 @@ async fn the_demo_workspace_is_seeded_once_even_when_starts_race() {
     each_engine(|db| async move {
         let tenancy = switchboard_tenancy::TenancyService::new(db.conn.clone());
         let agents = switchboard_agents::AgentService::new(db.conn.clone(), tenancy.clone());
+        let billing = switchboard_billing::BillingService::new(
+            db.conn.clone(),
+            std::sync::Arc::new(switchboard_billing::PriceList::embedded().unwrap()),
+            switchboard_core::Currency::EUR,
+        );
         let runs: Vec<_> = (0..5)
             .map(|_| {
-                let (t, a) = (tenancy.clone(), agents.clone());
-                tokio::spawn(async move { switchboard_api::seed::seed_once(&t, &a).await.unwrap() })
+                let (t, a, b) = (tenancy.clone(), agents.clone(), billing.clone());
+                tokio::spawn(async move { switchboard_api::seed::seed_once(&t, &a, &b).await.unwrap() })
             })
             .collect();
         let mut seeded = Vec::new();
@@ -77,7 +82,7 @@ async fn the_demo_workspace_is_seeded_once_even_when_starts_race() {
         }
         assert_eq!(seeded.len(), 1, "the demo workspace must be seeded exactly once");
         assert!(
-            switchboard_api::seed::seed_once(&tenancy, &agents).await.unwrap().is_none(),
+            switchboard_api::seed::seed_once(&tenancy, &agents, &billing).await.unwrap().is_none(),
             "a restart seeds again"
         );
         // The printed key really is the owner key of a workspace holding the fixture's agents.
@@ -85,6 +90,17 @@ async fn the_demo_workspace_is_seeded_once_even_when_starts_race() {
         let list = expect(app.get("/v1/agents", &seeded[0].owner_key.key).await, 200).await;
         assert_eq!(list["data"].as_array().unwrap().len(), 3);
         assert_eq!(list["data"][0]["name"], "Reception");
+        // The demo wallet is credited once, so a number can be provisioned at once.
+        let wallet = expect(app.get("/v1/billing/wallet", &seeded[0].owner_key.key).await, 200).await;
+        assert_eq!(wallet["balance"]["amount"], "50.00");
+        let reception = list["data"][0]["id"].as_str().unwrap();
+        let done = expect(
+            app.post("/v1/numbers", &seeded[0].owner_key.key, serde_json::json!({"agent_id": reception}))
+                .await,
+            201,
+        )
+        .await;
+        assert_eq!(done["number"]["status"], "enabled");
     })
     .await;
 }
