@@ -18,6 +18,7 @@ mod m20261125_000004_agent_whatsapp_number;
 mod m20261125_000005_lines_and_targets;
 mod m20261125_000006_agent_channels;
 mod m20261125_000007_email;
+mod m20261125_000008_usage;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_lines_and_targets::Migration),
             Box::new(m20261125_000006_agent_channels::Migration),
             Box::new(m20261125_000007_email::Migration),
+            Box::new(m20261125_000008_usage::Migration),
         ]
     }
 }

@@ -22,7 +22,7 @@ use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use switchboard_agents::AgentService;
-use switchboard_billing::{BillingService, PriceList};
+use switchboard_billing::{BillingService, PriceList, UsageService};
 use switchboard_channels::ChannelService;
 use switchboard_email_identities::EmailService;
 use switchboard_forwarding::ForwardingService;
@@ -47,6 +47,7 @@ pub struct AppState {
     pub tenancy: TenancyService,
     pub agents: AgentService,
     pub billing: BillingService,
+    pub usage: UsageService,
     pub numbers: NumberService,
     pub phone_lines: PhoneLineService,
     pub forwarding: ForwardingService,
@@ -86,6 +87,7 @@ impl AppState {
         let tenancy = TenancyService::new(db.clone());
         let agents = AgentService::new(db.clone(), tenancy.clone());
         let billing = BillingService::new(db.clone(), Arc::new(prices), settings.currency);
+        let usage = UsageService::new(db.clone(), tenancy.clone(), settings.currency, settings.usage);
         let phone_lines = PhoneLineService::new(db.clone(), agents.clone());
         let forwarding = ForwardingService::new(db.clone(), agents.clone());
         let email = EmailService::new(
@@ -110,6 +112,7 @@ impl AppState {
             tenancy,
             agents,
             billing,
+            usage,
             numbers,
             phone_lines,
             forwarding,
@@ -132,6 +135,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::workspaces::credit))
         .routes(routes!(routes::billing::wallet))
         .routes(routes!(routes::billing::ledger))
+        .routes(routes!(routes::billing::usage))
         .routes(routes!(routes::numbers::available))
         .routes(routes!(routes::numbers::list, routes::numbers::provision))
         .routes(routes!(routes::numbers::get, routes::numbers::update, routes::numbers::release))

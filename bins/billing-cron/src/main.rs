@@ -1,14 +1,25 @@
 //! `switchboard-billing-cron`: one run does all due work as of an instant and exits; `--loop`
-//! repeats it until SIGTERM/Ctrl-C. SPEC §12 lists the work (rentals, identity re-checks, webhook
-//! retries, unprocessed events, expired reservations); each job is added with the feature that
-//! owns it, and is idempotent by unique keys in the database, so concurrent or repeated runs are
-//! safe. Jobs so far: re-checking pending email identities at SES, so "pending" turns into
-//! "verified" without anyone pressing Re-verify.
+//! repeats it until SIGTERM/Ctrl-C. SPEC §12 lists the work; each job is idempotent by unique keys
+//! in the database, so concurrent, repeated or interrupted runs are safe. Jobs, in order:
+//!
+//! 1. **Rentals**: every number whose monthly rental is due, including periods missed while
+//!    nothing ran ([`switchboard_numbers::rentals`]), in set-based batches with progress on stderr.
+//! 2. **Reservations**: release call-minute reservations never settled.
+//! 3. **Email identities**: re-check pending ones at SES, so "pending" turns into "verified"
+//!    without anyone pressing Re-verify.
+//! 4. **Wallets**: raise a `wallet_negative` notification for each workspace below zero — once per
+//!    stretch below zero (the dedupe key names the workspace's latest credit).
+//!
+//! (Webhook retries and stored-but-unprocessed events join with the features that own them.)
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use clap::Parser;
+use sea_orm::DatabaseConnection;
+use switchboard_billing::{UsageService, ledger};
+use switchboard_channels::notifications::{self, NewNotification, NotificationKind};
+use switchboard_numbers::rentals;
 use switchboard_runtime::{Binary, Settings};
 
 #[derive(Parser)]
@@ -23,6 +34,9 @@ struct Cli {
     /// Report what would be done, change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Numbers charged per rental batch (one transaction each).
+    #[arg(long, default_value_t = rentals::DEFAULT_BATCH, value_parser = clap::value_parser!(u64).range(1..=5000))]
+    batch_size: u64,
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
@@ -70,25 +84,39 @@ async fn main() -> std::process::ExitCode {
 
 /// Identities re-checked per run at most (SES allows a few calls per second).
 const RECHECK_LIMIT: u64 = 200;
+/// Reservations released per transaction.
+const EXPIRY_BATCH: u64 = 500;
+
+/// What a run works with.
+struct Jobs {
+    db: DatabaseConnection,
+    settings: Settings,
+    usage: UsageService,
+    email: switchboard_email_identities::EmailService,
+    batch_size: u64,
+    dry_run: bool,
+}
 
 async fn run(settings: Settings, cli: Cli) -> anyhow::Result<()> {
     let db = switchboard_runtime::database::open(&settings.database).await?;
     let providers = switchboard_runtime::providers::provider_set_for(&settings)?;
     let tenancy = switchboard_tenancy::TenancyService::new(db.clone());
-    let agents = switchboard_agents::AgentService::new(db.clone(), tenancy);
+    let agents = switchboard_agents::AgentService::new(db.clone(), tenancy.clone());
     let email = switchboard_email_identities::EmailService::new(
         db.clone(),
         agents,
         providers.email_identities.clone(),
         settings.email_system_domain.clone(),
     );
+    let usage = UsageService::new(db.clone(), tenancy, settings.currency, settings.usage);
+    let jobs = Jobs { db, settings, usage, email, batch_size: cli.batch_size, dry_run: cli.dry_run };
     let Some(every) = cli.every else {
-        return run_once(&email, cli.now.unwrap_or_else(Utc::now), cli.dry_run).await;
+        return jobs.run_once(cli.now.unwrap_or_else(Utc::now)).await;
     };
     let shutdown = switchboard_runtime::shutdown_signal();
     tokio::pin!(shutdown);
     loop {
-        if let Err(e) = run_once(&email, Utc::now(), cli.dry_run).await {
+        if let Err(e) = jobs.run_once(Utc::now()).await {
             // A failed run is retried at the next tick; every job is safe to repeat.
             tracing::error!(error = format!("{e:#}"), "run failed");
         }
@@ -99,25 +127,120 @@ async fn run(settings: Settings, cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn run_once(
-    email: &switchboard_email_identities::EmailService,
-    now: DateTime<Utc>,
-    dry_run: bool,
-) -> anyhow::Result<()> {
-    let pending = email.pending_count().await?;
-    let summary = if dry_run {
-        format!("would re-check {} pending email identities", pending.min(RECHECK_LIMIT))
-    } else {
-        let verified = email.recheck_pending(RECHECK_LIMIT).await?;
-        format!("re-checked {} pending email identities, {verified} now verified", pending.min(RECHECK_LIMIT))
-    };
-    tracing::info!(as_of = %now.to_rfc3339(), dry_run, pending, "run finished");
-    eprintln!(
-        "billing-cron: run as of {} finished{}: {summary}",
-        now.to_rfc3339(),
-        if dry_run { " (dry run)" } else { "" }
-    );
-    Ok(())
+impl Jobs {
+    async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let mode = if self.dry_run { " (dry run)" } else { "" };
+        eprintln!("billing-cron: run as of {}{mode}", now.to_rfc3339());
+        let lines = [
+            self.rentals(now).await?,
+            self.reservations(now).await?,
+            self.identities().await?,
+            self.wallets().await?,
+        ];
+        for line in &lines {
+            eprintln!("  {line}");
+        }
+        eprintln!(
+            "billing-cron: run as of {} finished{mode} in {:.1}s",
+            now.to_rfc3339(),
+            started.elapsed().as_secs_f64()
+        );
+        tracing::info!(as_of = %now.to_rfc3339(), dry_run = self.dry_run, "run finished");
+        Ok(())
+    }
+
+    fn money(&self, amount: switchboard_core::Amount) -> String {
+        format!("{amount} {}", self.settings.currency)
+    }
+
+    async fn rentals(&self, now: DateTime<Utc>) -> anyhow::Result<String> {
+        if self.dry_run {
+            let p = rentals::preview(&self.db, now, self.batch_size).await?;
+            return Ok(format!(
+                "rentals: would charge {} periods of {} numbers, {}",
+                p.charged,
+                p.numbers,
+                self.money(p.amount)
+            ));
+        }
+        let started = Instant::now();
+        let mut last_report = Instant::now();
+        let s = rentals::renew(&self.db, self.settings.currency, now, self.batch_size, |p| {
+            // Progress for long runs: at most one line a second.
+            if last_report.elapsed() >= Duration::from_secs(1) {
+                last_report = Instant::now();
+                eprintln!(
+                    "  rentals: {} periods handled ({} numbers were due), {:.1}s",
+                    p.periods,
+                    p.due,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        })
+        .await?;
+        Ok(format!(
+            "rentals: charged {} periods of {} due numbers, {} ({} already charged by another run)",
+            s.charged,
+            s.numbers,
+            self.money(s.amount),
+            s.already_charged
+        ))
+    }
+
+    async fn reservations(&self, now: DateTime<Utc>) -> anyhow::Result<String> {
+        if self.dry_run {
+            let n = self.usage.expired_count(now).await?;
+            return Ok(format!("reservations: would release {n} expired call reservations"));
+        }
+        let mut released = 0;
+        loop {
+            let n = self.usage.expire_reservations(now, EXPIRY_BATCH).await?;
+            released += n;
+            if n < EXPIRY_BATCH {
+                break;
+            }
+        }
+        Ok(format!("reservations: released {released} expired call reservations"))
+    }
+
+    async fn identities(&self) -> anyhow::Result<String> {
+        let pending = self.email.pending_count().await?.min(RECHECK_LIMIT);
+        if self.dry_run {
+            return Ok(format!("email: would re-check {pending} pending email identities"));
+        }
+        let verified = self.email.recheck_pending(RECHECK_LIMIT).await?;
+        Ok(format!("email: re-checked {pending} pending email identities, {verified} now verified"))
+    }
+
+    async fn wallets(&self) -> anyhow::Result<String> {
+        let negative = ledger::negative_balances(&self.db).await?;
+        if self.dry_run {
+            return Ok(format!("wallets: {} below zero", negative.len()));
+        }
+        let mut raised = 0;
+        for (ws, balance, last_credit) in &negative {
+            let since = last_credit.as_ref().map_or_else(|| "start".to_owned(), ToString::to_string);
+            let new = notifications::raise(
+                &self.db,
+                NewNotification {
+                    workspace_id: ws.clone(),
+                    agent_id: None,
+                    kind: NotificationKind::WalletNegative,
+                    dedupe_key: format!("wallet_negative:{ws}:{since}"),
+                    subject: "Your wallet is below zero".into(),
+                    body: format!(
+                        "The wallet balance is {}. Numbers you hold keep working and their rentals and \
+                         usage are still charged, but buying a number needs a covering balance. Add credit.",
+                        self.money(*balance)
+                    ),
+                },
+            )
+            .await?;
+            raised += u64::from(new);
+        }
+        Ok(format!("wallets: {} below zero, {raised} newly notified", negative.len()))
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,12 @@ pub mod ledger;
 pub mod model;
 pub mod price;
 pub mod service;
+pub mod usage;
 
 pub use model::{EntryKind, LedgerEntry, NewCredit, NewEntry, Recorded, Wallet};
 pub use price::{PriceList, Prices};
 pub use service::BillingService;
+pub use usage::{
+    CallDecision, CallGrant, Meter, Refusal, Settlement, SmsAdmission, SmsDecision, UsageReport,
+    UsageService, UsageSettings,
+};

@@ -2,9 +2,11 @@
 //!
 //! The agent's "Channels & Integrations" card (SPEC §8, settings part): the WhatsApp number and
 //! switch, the Vapi assistant id, the tool and notification webhook addresses and the
-//! notification email. (Conversations, notifications and outgoing webhooks join this crate later.)
+//! notification email; and the notification inbox ([`notifications`]). (Conversations and outgoing
+//! webhooks join this crate later.)
 //!
-//! **Table**: `agent_channels` (one row per agent, made on the first change; absent = defaults).
+//! **Tables**: `agent_channels` (one row per agent, made on the first change; absent = defaults),
+//! `notifications`.
 //! The WhatsApp number itself lives on the agent, where provisioning fills it in.
 //!
 //! **Invariants**
@@ -17,6 +19,7 @@
 
 mod entity;
 pub mod model;
+pub mod notifications;
 pub mod service;
 
 pub use model::{ChannelSettings, ChannelsPatch};

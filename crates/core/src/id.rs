@@ -116,6 +116,10 @@ define_id!(
     /// A call-forwarding target of an agent.
     ForwardingTargetId, "fwd", "forwarding target"
 );
+define_id!(
+    /// A notification in a workspace's inbox.
+    NotificationId, "ntf", "notification"
+);
 
 #[cfg(test)]
 mod tests {

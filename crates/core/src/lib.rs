@@ -40,7 +40,9 @@ pub mod time;
 
 pub use ctx::{Ctx, Permission, Principal, Role};
 pub use error::{DomainError, Error, ErrorKind, FieldError};
-pub use id::{AgentId, ApiKeyId, ForwardingTargetId, LedgerEntryId, NumberId, PhoneLineId, WorkspaceId};
+pub use id::{
+    AgentId, ApiKeyId, ForwardingTargetId, LedgerEntryId, NotificationId, NumberId, PhoneLineId, WorkspaceId,
+};
 pub use language::Language;
 pub use money::{Amount, Currency, Money};
 pub use page::{Page, PageRequest};

@@ -9,8 +9,10 @@
 
 mod entity;
 pub mod idempotency;
+mod metering;
 pub mod model;
 pub mod ports;
+pub mod rentals;
 pub mod service;
 mod store;
 

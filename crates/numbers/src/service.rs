@@ -462,6 +462,18 @@ impl NumberService {
         }
     }
 
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub(crate) fn tenancy(&self) -> &TenancyService {
+        &self.tenancy
+    }
+
+    pub(crate) fn billing(&self) -> &BillingService {
+        &self.billing
+    }
+
     pub async fn list(&self, ctx: &Ctx, filter: &NumberFilter, page: &PageRequest) -> Result<Page<Number>> {
         ctx.require(Permission::Read)?;
         if let Some(d) = &filter.digits

@@ -19,6 +19,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use config::{Config, Environment, File, FileFormat, Value, ValueKind};
 use secrecy::{ExposeSecret, SecretBox, SecretString};
+use switchboard_billing::UsageSettings;
 use switchboard_core::Currency;
 use switchboard_core::db::{Engine, redact_url};
 
@@ -130,6 +131,10 @@ const KNOWN_KEYS: &[&str] = &[
     "meta.verify_token",
     "billing.currency",
     "billing.price_list",
+    "billing.free_minutes",
+    "billing.free_sms",
+    "billing.max_call_minutes",
+    "billing.reservation_grace_minutes",
     "log.format",
     "log.filter",
     "demo.seed",
@@ -266,6 +271,8 @@ pub struct Settings {
     pub ses: SesSettings,
     pub meta: MetaSettings,
     pub currency: Currency,
+    /// Free tiers, the per-call cap and reservation expiry (`billing.*`).
+    pub usage: UsageSettings,
     /// A price list file replacing the embedded `fixtures/pricing.toml`.
     pub price_list: Option<PathBuf>,
     pub log: LogSettings,
@@ -563,6 +570,18 @@ impl Reader {
         };
         let currency = self.parse("billing.currency", Currency::EUR, |v| v.parse());
         let price_list = self.get("billing.price_list").map(PathBuf::from);
+        let defaults = UsageSettings::default();
+        let usage = UsageSettings {
+            free_minutes: self.int("billing.free_minutes", defaults.free_minutes, (0, 1_000_000)),
+            free_sms: self.int("billing.free_sms", defaults.free_sms, (0, 1_000_000)),
+            // Vapi accepts a call's maxDurationSeconds up to 43 200 (12 hours).
+            max_call_minutes: self.int("billing.max_call_minutes", defaults.max_call_minutes, (1, 720)),
+            reservation_grace_minutes: self.int(
+                "billing.reservation_grace_minutes",
+                defaults.reservation_grace_minutes,
+                (1, 24 * 60),
+            ),
+        };
         if let Some(path) = price_list.as_ref().filter(|p| !p.is_file()) {
             self.problem("billing.price_list", format!("{} is not a readable file", path.display()));
         }
@@ -601,6 +620,7 @@ impl Reader {
             ses,
             meta,
             currency,
+            usage,
             price_list,
             log,
             demo_seed,

@@ -10,6 +10,8 @@
 //! Database tests call [`each_engine`] so one test body runs on SQLite and, when configured, on
 //! PostgreSQL; a failure names the engine.
 
+pub mod rows;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

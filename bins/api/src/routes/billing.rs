@@ -1,7 +1,8 @@
-//! `/v1/billing/…`: the wallet and the ledger (owner, admin).
+//! `/v1/billing/…`: the wallet, the ledger and the usage report (owner, admin).
 
 use axum::extract::State;
-use switchboard_billing::{LedgerEntry, Wallet};
+use switchboard_billing::{LedgerEntry, UsageReport, Wallet};
+use switchboard_core::Period;
 use switchboard_web::extract::Query;
 use switchboard_web::{ApiResult, Problem};
 
@@ -33,4 +34,31 @@ pub async fn ledger(
     Query(params): Query<ListParams>,
 ) -> ApiResult<axum::Json<List<LedgerEntry>>> {
     Ok(axum::Json(state.billing.ledger(&ctx, &params.page()?).await?.into()))
+}
+
+/// `?period=` of the usage report.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UsageParams {
+    /// The month, `YYYY-MM`, in the workspace's time zone; default: the current month.
+    #[param(value_type = Option<String>, example = "2026-11")]
+    pub period: Option<Period>,
+}
+
+/// Usage and cost of a month: call minutes and SMS used, how much the shared free tier covered,
+/// what the rest cost, rentals, and the total — for the workspace and per number.
+#[utoipa::path(get, path = "/v1/billing/usage", tag = "billing", params(UsageParams),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = UsageReport),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn usage(
+    Auth(ctx): Auth,
+    State(state): State<AppState>,
+    Query(params): Query<UsageParams>,
+) -> ApiResult<axum::Json<UsageReport>> {
+    Ok(axum::Json(state.usage.report(&ctx, params.period).await?))
 }

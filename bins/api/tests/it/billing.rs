@@ -111,3 +111,56 @@ async fn billing_is_for_owners_and_admins_and_stays_in_its_workspace() {
     })
     .await;
 }
+
+/// The month's cost overview: a provisioned number's first rental, an SMS within the free tier,
+/// and the rules on who may read it and how the period is written.
+#[tokio::test]
+async fn the_usage_report_shows_rentals_and_usage_of_the_month() {
+    each_engine(|db| async move {
+        let app = spawn_app(db).await;
+        let ws = app.create_workspace("Acme").await;
+        let credit = app
+            .request(Method::POST, &format!("/v1/workspaces/{}/credits", ws.id), Some(ADMIN_TOKEN))
+            .json(&json!({"amount": "20.00", "reference": "topup"}))
+            .send()
+            .await
+            .unwrap();
+        expect(credit, 201).await;
+        let agent = app.create_agent(&ws.owner, json!({"name": "Reception", "status": "live"})).await;
+        let number = expect(
+            app.post("/v1/numbers", &ws.owner, json!({"agent_id": agent["id"], "area_code": "30"})).await,
+            201,
+        )
+        .await;
+        let phone =
+            switchboard_core::E164::parse(number["number"]["phone_number"].as_str().unwrap()).unwrap();
+        let (_, meter) = app.state.numbers.meter_by_phone(&phone).await.unwrap().unwrap();
+        let sms = app.state.usage.admit_sms(&meter, "SM-report-1", chrono::Utc::now()).await.unwrap();
+        assert!(matches!(sms, switchboard_billing::SmsDecision::Admitted(a) if a.free));
+
+        let report = expect(app.get("/v1/billing/usage", &ws.owner).await, 200).await;
+        assert_eq!(report["rentals"], json!({"count": 1, "amount": {"amount": "1.50", "currency": "EUR"}}));
+        assert_eq!(report["sms"]["used"], 1);
+        assert_eq!(report["sms"]["free"], 1);
+        assert_eq!(report["sms"]["billable"], 0);
+        assert_eq!(report["total"], json!({"amount": "1.50", "currency": "EUR"}));
+        assert_eq!(report["free_tier"], json!({"minutes": 60, "sms": 100}));
+        assert_eq!(report["numbers"][0]["number_id"], number["number"]["id"]);
+        let period = report["period"].as_str().unwrap().to_owned();
+        let same = expect(app.get(&format!("/v1/billing/usage?period={period}"), &ws.owner).await, 200).await;
+        assert_eq!(same, report);
+        let empty = expect(app.get("/v1/billing/usage?period=2020-01", &ws.owner).await, 200).await;
+        assert_eq!(empty["total"]["amount"], "0.00");
+
+        let p = expect_problem(
+            app.get("/v1/billing/usage?period=2026-13", &ws.owner).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(fields(&p), ["period"]);
+        let agent_key = app.key(&ws, "agent").await;
+        expect_problem(app.get("/v1/billing/usage", &agent_key).await, 403, "forbidden").await;
+    })
+    .await;
+}

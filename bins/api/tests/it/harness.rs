@@ -18,6 +18,8 @@ pub struct TestApp {
     pub sandbox: switchboard_providers::Sandbox,
     pub client: reqwest::Client,
     pub db: TestDb,
+    /// The services behind the router, for what only webhooks or jobs would do.
+    pub state: AppState,
 }
 
 /// A workspace made through the admin API, with its owner key.
@@ -88,8 +90,8 @@ async fn start(
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(serve(listener, app(state), std::future::pending()));
-    TestApp { base, sandbox, client: reqwest::Client::new(), db }
+    tokio::spawn(serve(listener, app(state.clone()), std::future::pending()));
+    TestApp { base, sandbox, client: reqwest::Client::new(), db, state }
 }
 
 impl TestApp {

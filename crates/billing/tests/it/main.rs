@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod usage;
+
 use std::sync::Arc;
 
 use sea_orm::TransactionTrait;

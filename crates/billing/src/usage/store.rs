@@ -1,0 +1,275 @@
+//! The metering SQL. Every limit is enforced by the statement that counts: an upsert whose update
+//! only happens while the counter is below the limit (PostgreSQL re-checks the condition on the
+//! locked row; SQLite runs one writer at a time), so concurrent admissions cannot overshoot.
+//! Built with sea-query so one statement serves both engines (`RETURNING` needs SQLite ≥ 3.35).
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryResult, QuerySelect,
+    StatementBuilder,
+};
+use switchboard_core::{NumberId, Period, WorkspaceId};
+
+use super::entity::{self, Column, Entity, Model};
+
+const COUNTERS: &str = "usage_counters";
+const WORKSPACE: &str = "workspace_usage";
+
+fn col(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+fn qualified(table: &str, name: &str) -> SimpleExpr {
+    Expr::col((col(table), col(name))).into()
+}
+
+async fn one(
+    conn: &impl ConnectionTrait,
+    stmt: &impl StatementBuilder,
+) -> Result<Option<QueryResult>, DbErr> {
+    conn.query_one(conn.get_database_backend().build(stmt)).await
+}
+
+/// Counts one SMS on the number's counter unless that reaches past `limit`; the new count, or
+/// `None` when the limit was already reached (nothing changed).
+pub async fn count_sms(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    number: &NumberId,
+    period: Period,
+    limit: Option<i64>,
+) -> Result<Option<i64>, DbErr> {
+    let mut on = OnConflict::columns([col("number_id"), col("period")]);
+    on.value(col("sms_used"), Expr::expr(qualified(COUNTERS, "sms_used")).add(1));
+    if let Some(limit) = limit {
+        on.action_and_where(Expr::expr(qualified(COUNTERS, "sms_used")).lt(limit));
+    }
+    let stmt = Query::insert()
+        .into_table(col(COUNTERS))
+        .columns(
+            ["number_id", "period", "workspace_id", "minutes_used", "minutes_reserved", "sms_used"].map(col),
+        )
+        .values_panic([
+            number.to_string().into(),
+            period.to_string().into(),
+            ws.to_string().into(),
+            0i64.into(),
+            0i64.into(),
+            1i64.into(),
+        ])
+        .on_conflict(on)
+        .returning_col(col("sms_used"))
+        .to_owned();
+    one(conn, &stmt).await?.map(|r| r.try_get::<i64>("", "sms_used")).transpose()
+}
+
+/// Locks the number's counter row for the rest of the transaction (creating it when missing)
+/// and answers `(minutes used, minutes reserved)`.
+pub async fn lock_minutes(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    number: &NumberId,
+    period: Period,
+) -> Result<(i64, i64), DbErr> {
+    // A no-op update: PostgreSQL's ON CONFLICT DO UPDATE takes the row lock; SQLite's writer
+    // lock is already held by this first write.
+    let mut on = OnConflict::columns([col("number_id"), col("period")]);
+    on.value(col("minutes_reserved"), qualified(COUNTERS, "minutes_reserved"));
+    let stmt = Query::insert()
+        .into_table(col(COUNTERS))
+        .columns(
+            ["number_id", "period", "workspace_id", "minutes_used", "minutes_reserved", "sms_used"].map(col),
+        )
+        .values_panic([
+            number.to_string().into(),
+            period.to_string().into(),
+            ws.to_string().into(),
+            0i64.into(),
+            0i64.into(),
+            0i64.into(),
+        ])
+        .on_conflict(on)
+        .returning(Query::returning().columns([col("minutes_used"), col("minutes_reserved")]))
+        .to_owned();
+    let row = one(conn, &stmt).await?.ok_or_else(|| DbErr::RecordNotFound("usage counter".into()))?;
+    Ok((row.try_get("", "minutes_used")?, row.try_get("", "minutes_reserved")?))
+}
+
+/// Adds `used` to the number's minutes used and `reserved` (negative to release) to its minutes
+/// reserved.
+pub async fn add_minutes(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    number: &NumberId,
+    period: Period,
+    used: i64,
+    reserved: i64,
+) -> Result<(), DbErr> {
+    let mut on = OnConflict::columns([col("number_id"), col("period")]);
+    on.value(col("minutes_used"), Expr::expr(qualified(COUNTERS, "minutes_used")).add(used));
+    on.value(col("minutes_reserved"), Expr::expr(qualified(COUNTERS, "minutes_reserved")).add(reserved));
+    let stmt = Query::insert()
+        .into_table(col(COUNTERS))
+        .columns(
+            ["number_id", "period", "workspace_id", "minutes_used", "minutes_reserved", "sms_used"].map(col),
+        )
+        .values_panic([
+            number.to_string().into(),
+            period.to_string().into(),
+            ws.to_string().into(),
+            used.into(),
+            reserved.into(),
+            0i64.into(),
+        ])
+        .on_conflict(on)
+        .to_owned();
+    conn.execute(conn.get_database_backend().build(&stmt)).await.map(|_| ())
+}
+
+/// Adds to the workspace's counters of the month; answers the new `(minutes, sms)` totals, from
+/// which the caller tells how much of its own usage the free tier still covered.
+pub async fn count_workspace(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    period: Period,
+    minutes: i64,
+    sms: i64,
+) -> Result<(i64, i64), DbErr> {
+    let mut on = OnConflict::columns([col("workspace_id"), col("period")]);
+    on.value(col("minutes_used"), Expr::expr(qualified(WORKSPACE, "minutes_used")).add(minutes));
+    on.value(col("sms_used"), Expr::expr(qualified(WORKSPACE, "sms_used")).add(sms));
+    let stmt = Query::insert()
+        .into_table(col(WORKSPACE))
+        .columns(["workspace_id", "period", "minutes_used", "sms_used"].map(col))
+        .values_panic([ws.to_string().into(), period.to_string().into(), minutes.into(), sms.into()])
+        .on_conflict(on)
+        .returning(Query::returning().columns([col("minutes_used"), col("sms_used")]))
+        .to_owned();
+    let row = one(conn, &stmt).await?.ok_or_else(|| DbErr::RecordNotFound("workspace usage".into()))?;
+    Ok((row.try_get("", "minutes_used")?, row.try_get("", "sms_used")?))
+}
+
+/// Inserts a usage record unless its key exists; whether this call inserted it.
+pub async fn insert_record(conn: &impl ConnectionTrait, record: Model) -> Result<bool, DbErr> {
+    let inserted = Entity::insert(record.into_active_model())
+        .on_conflict(OnConflict::column(Column::Key).do_nothing().to_owned())
+        .exec_without_returning(conn)
+        .await?;
+    Ok(inserted == 1)
+}
+
+pub async fn find_record(conn: &impl ConnectionTrait, key: &str) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(key.to_owned()).one(conn).await
+}
+
+/// Moves a call record from `from` to `settled`; its `(period, reserved)` when it was in `from`.
+pub async fn claim_for_settlement(
+    conn: &impl ConnectionTrait,
+    key: &str,
+    from: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<(String, i64)>, DbErr> {
+    let stmt = Query::update()
+        .table(Entity)
+        .value(Column::State, entity::SETTLED)
+        .value(Column::SettledAt, at)
+        .and_where(Column::Key.eq(key))
+        .and_where(Column::State.eq(from))
+        .returning(Query::returning().columns([Column::Period, Column::Reserved]))
+        .to_owned();
+    match one(conn, &stmt).await? {
+        Some(row) => Ok(Some((row.try_get("", "period")?, row.try_get("", "reserved")?))),
+        None => Ok(None),
+    }
+}
+
+/// Writes what a settled call counted and cost.
+pub async fn finish_record(
+    conn: &impl ConnectionTrait,
+    key: &str,
+    quantity: i64,
+    free: i64,
+    charge: i64,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::Quantity, Expr::value(quantity))
+        .col_expr(Column::FreeQuantity, Expr::value(free))
+        .col_expr(Column::Charge, Expr::value(charge))
+        .filter(Column::Key.eq(key))
+        .exec(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Marks up to `limit` reservations that expired by `now` as expired; answers each one's
+/// `(workspace, number, period, reserved minutes)` so the caller releases them from the counters.
+pub async fn expire_reservations(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<(WorkspaceId, NumberId, String, i64)>, DbErr> {
+    let due = Query::select()
+        .column(Column::Key)
+        .from(Entity)
+        .and_where(Column::State.eq(entity::RESERVED))
+        .and_where(Column::ExpiresAt.lte(now))
+        .limit(limit)
+        .to_owned();
+    let stmt = Query::update()
+        .table(Entity)
+        .value(Column::State, entity::EXPIRED)
+        .and_where(Column::Key.in_subquery(due))
+        .and_where(Column::State.eq(entity::RESERVED))
+        .returning(Query::returning().columns([
+            Column::WorkspaceId,
+            Column::NumberId,
+            Column::Period,
+            Column::Reserved,
+        ]))
+        .to_owned();
+    let rows = conn.query_all(conn.get_database_backend().build(&stmt)).await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "workspace_id")?,
+                r.try_get("", "number_id")?,
+                r.try_get("", "period")?,
+                r.try_get("", "reserved")?,
+            ))
+        })
+        .collect()
+}
+
+/// Per number and kind: `(number, kind, used, free, charge)` of the workspace's period.
+pub async fn usage_by_number(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    period: Period,
+) -> Result<Vec<(NumberId, String, i64, i64, i64)>, DbErr> {
+    let sum = |c: &str| Expr::cust(format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)"));
+    Entity::find()
+        .select_only()
+        .column(Column::NumberId)
+        .column(Column::Kind)
+        .column_as(sum("quantity"), "used")
+        .column_as(sum("free_quantity"), "free")
+        .column_as(sum("charge"), "charge")
+        .filter(Column::WorkspaceId.eq(ws.clone()))
+        .filter(Column::Period.eq(period.to_string()))
+        .group_by(Column::NumberId)
+        .group_by(Column::Kind)
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
+/// Reservations that expired by `now` and are not yet released.
+pub async fn expired_count(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Entity::find()
+        .filter(Column::State.eq(entity::RESERVED))
+        .filter(Column::ExpiresAt.lte(now))
+        .count(conn)
+        .await
+}
