@@ -7,6 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use sea_orm_migration_check::pending_after;
 
+mod rentals;
+
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard-billing-cron");
 
 fn cron(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -50,6 +52,7 @@ fn one_run_migrates_reports_and_exits() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("2026-11-30T23:00:00+00:00") && stderr.contains("dry run"), "{stderr}");
     assert!(stderr.contains("would re-check 0 pending email identities"), "{stderr}");
+    assert!(stderr.contains("rentals: would charge 0 periods of 0 numbers"), "{stderr}");
     assert_eq!(pending_after(&dir.join("data/switchboard.db")), 0, "the run migrated the embedded database");
 }
 
