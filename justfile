@@ -48,6 +48,14 @@ bench-hours:
 bench-numbers:
     cargo bench -p switchboard-api --bench list_numbers
 
+# billing-cron's rental renewal of 100,000 due numbers (BENCH_NUMBERS=1000000 for the million).
+bench-rentals:
+    cargo bench -p switchboard-numbers --bench rentals
+
+# SMS admission decisions per second on one hot number from 64 tasks.
+bench-admission:
+    cargo bench -p switchboard-billing --bench admission
+
 # Formatting and lints as CI runs them.
 lint:
     cargo fmt --all --check

