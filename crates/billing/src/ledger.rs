@@ -11,15 +11,8 @@ use switchboard_core::{Amount, Currency, LedgerEntryId, NumberId, PageRequest, P
 use crate::entity::{Column, Entity, Model};
 use crate::model::{EntryKind, NewEntry, Recorded};
 
-/// Records `entry` unless an entry with its idempotency key exists. Never fails on a repeat —
-/// `ON CONFLICT DO NOTHING` rather than a caught unique violation, which would abort an
-/// enclosing PostgreSQL transaction.
-pub async fn record(
-    conn: &impl ConnectionTrait,
-    currency: Currency,
-    entry: NewEntry,
-) -> Result<Recorded, DbErr> {
-    let model = Model {
+fn row(currency: Currency, entry: NewEntry, created_at: chrono::DateTime<chrono::Utc>) -> Model {
+    Model {
         id: LedgerEntryId::new(),
         workspace_id: entry.workspace_id,
         kind: entry.kind,
@@ -30,8 +23,19 @@ pub async fn record(
         period: entry.period.map(|p| p.to_string()),
         idempotency_key: entry.idempotency_key,
         description: entry.description,
-        created_at: switchboard_core::time::now(),
-    };
+        created_at,
+    }
+}
+
+/// Records `entry` unless an entry with its idempotency key exists. Never fails on a repeat —
+/// `ON CONFLICT DO NOTHING` rather than a caught unique violation, which would abort an
+/// enclosing PostgreSQL transaction.
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    currency: Currency,
+    entry: NewEntry,
+) -> Result<Recorded, DbErr> {
+    let model = row(currency, entry, switchboard_core::time::now());
     let inserted = Entity::insert(model.clone().into_active_model())
         .on_conflict(OnConflict::column(Column::IdempotencyKey).do_nothing().to_owned())
         .exec_without_returning(conn)
@@ -99,22 +103,7 @@ pub async fn record_many(
         return Ok((0, Amount::ZERO));
     }
     let now = switchboard_core::time::now();
-    let models = entries.into_iter().map(|entry| {
-        Model {
-            id: LedgerEntryId::new(),
-            workspace_id: entry.workspace_id,
-            kind: entry.kind,
-            number_id: entry.number_id,
-            quantity: entry.quantity,
-            amount: entry.amount.units(),
-            currency: currency.to_string(),
-            period: entry.period.map(|p| p.to_string()),
-            idempotency_key: entry.idempotency_key,
-            description: entry.description,
-            created_at: now,
-        }
-        .into_active_model()
-    });
+    let models = entries.into_iter().map(|entry| row(currency, entry, now).into_active_model());
     let stmt = Entity::insert_many(models)
         .on_conflict(OnConflict::column(Column::IdempotencyKey).do_nothing().to_owned())
         .into_query()

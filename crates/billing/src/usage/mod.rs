@@ -97,19 +97,11 @@ impl UsageService {
         let free = workspace_sms <= self.settings.free_sms;
         let charge = if free { 0 } else { meter.prices.per_sms.units() };
         let record = Model {
-            key: key.clone(),
-            workspace_id: meter.workspace_id.clone(),
-            number_id: meter.number_id.clone(),
-            kind: entity::KIND_SMS.into(),
-            period: period.to_string(),
             state: entity::COUNTED.into(),
             quantity: 1,
-            reserved: 0,
             free_quantity: i64::from(free),
             charge,
-            created_at: switchboard_core::time::now(),
-            expires_at: None,
-            settled_at: None,
+            ..usage_record(meter, &key, entity::KIND_SMS, period)
         };
         if !store::insert_record(&txn, record).await? {
             txn.rollback().await?;
@@ -163,19 +155,10 @@ impl UsageService {
         }
         let expires_at = at + Duration::minutes(minutes + self.settings.reservation_grace_minutes);
         let record = Model {
-            key: key.clone(),
-            workspace_id: meter.workspace_id.clone(),
-            number_id: meter.number_id.clone(),
-            kind: entity::KIND_CALL.into(),
-            period: period.to_string(),
             state: entity::RESERVED.into(),
-            quantity: 0,
             reserved: minutes,
-            free_quantity: 0,
-            charge: 0,
-            created_at: switchboard_core::time::now(),
             expires_at: Some(expires_at),
-            settled_at: None,
+            ..usage_record(meter, &key, entity::KIND_CALL, period)
         };
         if !store::insert_record(&txn, record).await? {
             txn.rollback().await?;
@@ -222,19 +205,9 @@ impl UsageService {
         } else {
             let period = Period::containing(at, meter.zone);
             let record = Model {
-                key: key.clone(),
-                workspace_id: meter.workspace_id.clone(),
-                number_id: meter.number_id.clone(),
-                kind: entity::KIND_CALL.into(),
-                period: period.to_string(),
                 state: entity::SETTLED.into(),
-                quantity: 0,
-                reserved: 0,
-                free_quantity: 0,
-                charge: 0,
-                created_at: switchboard_core::time::now(),
-                expires_at: None,
                 settled_at: Some(at),
+                ..usage_record(meter, &key, entity::KIND_CALL, period)
             };
             if !store::insert_record(&txn, record).await? {
                 txn.rollback().await?;
@@ -387,6 +360,25 @@ impl Totals {
         for i in 0..2 {
             self.rentals[i] += other.rentals[i];
         }
+    }
+}
+
+/// A usage record of `kind` before anything is counted, reserved or charged.
+fn usage_record(meter: &Meter, key: &str, kind: &str, period: Period) -> Model {
+    Model {
+        key: key.to_owned(),
+        workspace_id: meter.workspace_id.clone(),
+        number_id: meter.number_id.clone(),
+        kind: kind.to_owned(),
+        period: period.to_string(),
+        state: entity::RESERVED.into(),
+        quantity: 0,
+        reserved: 0,
+        free_quantity: 0,
+        charge: 0,
+        created_at: switchboard_core::time::now(),
+        expires_at: None,
+        settled_at: None,
     }
 }
 

@@ -4,7 +4,7 @@
 //! Built with sea-query so one statement serves both engines (`RETURNING` needs SQLite ≥ 3.35).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, InsertStatement, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryResult, QuerySelect,
     StatementBuilder,
@@ -31,6 +31,37 @@ async fn one(
     conn.query_one(conn.get_database_backend().build(stmt)).await
 }
 
+/// `INSERT INTO usage_counters … VALUES (number, period, ws, minutes_used, minutes_reserved,
+/// sms_used) ON CONFLICT (number_id, period) <on>`: a counter row created with the first values, or
+/// updated by `on` when it exists.
+fn upsert_counter(
+    ws: &WorkspaceId,
+    number: &NumberId,
+    period: Period,
+    [minutes_used, minutes_reserved, sms_used]: [i64; 3],
+    on: OnConflict,
+) -> InsertStatement {
+    Query::insert()
+        .into_table(col(COUNTERS))
+        .columns(
+            ["number_id", "period", "workspace_id", "minutes_used", "minutes_reserved", "sms_used"].map(col),
+        )
+        .values_panic([
+            number.to_string().into(),
+            period.to_string().into(),
+            ws.to_string().into(),
+            minutes_used.into(),
+            minutes_reserved.into(),
+            sms_used.into(),
+        ])
+        .on_conflict(on)
+        .to_owned()
+}
+
+fn on_counter() -> OnConflict {
+    OnConflict::columns([col("number_id"), col("period")])
+}
+
 /// Counts one SMS on the number's counter unless that reaches past `limit`; the new count, or
 /// `None` when the limit was already reached (nothing changed).
 pub async fn count_sms(
@@ -40,27 +71,12 @@ pub async fn count_sms(
     period: Period,
     limit: Option<i64>,
 ) -> Result<Option<i64>, DbErr> {
-    let mut on = OnConflict::columns([col("number_id"), col("period")]);
+    let mut on = on_counter();
     on.value(col("sms_used"), Expr::expr(qualified(COUNTERS, "sms_used")).add(1));
     if let Some(limit) = limit {
         on.action_and_where(Expr::expr(qualified(COUNTERS, "sms_used")).lt(limit));
     }
-    let stmt = Query::insert()
-        .into_table(col(COUNTERS))
-        .columns(
-            ["number_id", "period", "workspace_id", "minutes_used", "minutes_reserved", "sms_used"].map(col),
-        )
-        .values_panic([
-            number.to_string().into(),
-            period.to_string().into(),
-            ws.to_string().into(),
-            0i64.into(),
-            0i64.into(),
-            1i64.into(),
-        ])
-        .on_conflict(on)
-        .returning_col(col("sms_used"))
-        .to_owned();
+    let stmt = upsert_counter(ws, number, period, [0, 0, 1], on).returning_col(col("sms_used")).to_owned();
     one(conn, &stmt).await?.map(|r| r.try_get::<i64>("", "sms_used")).transpose()
 }
 
@@ -74,22 +90,9 @@ pub async fn lock_minutes(
 ) -> Result<(i64, i64), DbErr> {
     // A no-op update: PostgreSQL's ON CONFLICT DO UPDATE takes the row lock; SQLite's writer
     // lock is already held by this first write.
-    let mut on = OnConflict::columns([col("number_id"), col("period")]);
+    let mut on = on_counter();
     on.value(col("minutes_reserved"), qualified(COUNTERS, "minutes_reserved"));
-    let stmt = Query::insert()
-        .into_table(col(COUNTERS))
-        .columns(
-            ["number_id", "period", "workspace_id", "minutes_used", "minutes_reserved", "sms_used"].map(col),
-        )
-        .values_panic([
-            number.to_string().into(),
-            period.to_string().into(),
-            ws.to_string().into(),
-            0i64.into(),
-            0i64.into(),
-            0i64.into(),
-        ])
-        .on_conflict(on)
+    let stmt = upsert_counter(ws, number, period, [0, 0, 0], on)
         .returning(Query::returning().columns([col("minutes_used"), col("minutes_reserved")]))
         .to_owned();
     let row = one(conn, &stmt).await?.ok_or_else(|| DbErr::RecordNotFound("usage counter".into()))?;
@@ -106,24 +109,10 @@ pub async fn add_minutes(
     used: i64,
     reserved: i64,
 ) -> Result<(), DbErr> {
-    let mut on = OnConflict::columns([col("number_id"), col("period")]);
+    let mut on = on_counter();
     on.value(col("minutes_used"), Expr::expr(qualified(COUNTERS, "minutes_used")).add(used));
     on.value(col("minutes_reserved"), Expr::expr(qualified(COUNTERS, "minutes_reserved")).add(reserved));
-    let stmt = Query::insert()
-        .into_table(col(COUNTERS))
-        .columns(
-            ["number_id", "period", "workspace_id", "minutes_used", "minutes_reserved", "sms_used"].map(col),
-        )
-        .values_panic([
-            number.to_string().into(),
-            period.to_string().into(),
-            ws.to_string().into(),
-            used.into(),
-            reserved.into(),
-            0i64.into(),
-        ])
-        .on_conflict(on)
-        .to_owned();
+    let stmt = upsert_counter(ws, number, period, [used, reserved, 0], on).to_owned();
     conn.execute(conn.get_database_backend().build(&stmt)).await.map(|_| ())
 }
 
