@@ -104,6 +104,10 @@ async fn two_runs_at_once_and_a_dry_run_charge_each_period_once() {
 
         let again = finish(start(&db, &[]));
         assert!(again.contains("rentals: charged 0 periods of 0 due numbers"), "{again}");
+        // The wallet (never credited) is below zero: one notification, however many runs saw it.
+        assert!(again.contains("wallets: 1 below zero, 0 newly notified"), "{again}");
+        let notices = "SELECT CAST(COUNT(*) AS BIGINT) FROM notifications WHERE kind = 'wallet_negative'";
+        assert_eq!(scalar(&db, notices).await, 1);
     })
     .await;
 }
