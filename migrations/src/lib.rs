@@ -19,6 +19,7 @@ mod m20261125_000005_lines_and_targets;
 mod m20261125_000006_agent_channels;
 mod m20261125_000007_email;
 mod m20261125_000008_usage;
+mod m20261125_000009_inbound;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_agent_channels::Migration),
             Box::new(m20261125_000007_email::Migration),
             Box::new(m20261125_000008_usage::Migration),
+            Box::new(m20261125_000009_inbound::Migration),
         ]
     }
 }

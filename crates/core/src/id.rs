@@ -120,6 +120,22 @@ define_id!(
     /// A notification in a workspace's inbox.
     NotificationId, "ntf", "notification"
 );
+define_id!(
+    /// A provider webhook event as webhook-ingest stored it.
+    InboundEventId, "evt", "inbound event"
+);
+define_id!(
+    /// A conversation: one business address and one contact on one channel.
+    ConversationId, "cnv", "conversation"
+);
+define_id!(
+    /// A message of a conversation.
+    MessageId, "msg", "message"
+);
+define_id!(
+    /// A contact's opt-out of a channel.
+    OptOutId, "opt", "opt-out"
+);
 
 #[cfg(test)]
 mod tests {

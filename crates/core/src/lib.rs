@@ -41,7 +41,8 @@ pub mod time;
 pub use ctx::{Ctx, Permission, Principal, Role};
 pub use error::{DomainError, Error, ErrorKind, FieldError};
 pub use id::{
-    AgentId, ApiKeyId, ForwardingTargetId, LedgerEntryId, NotificationId, NumberId, PhoneLineId, WorkspaceId,
+    AgentId, ApiKeyId, ConversationId, ForwardingTargetId, InboundEventId, LedgerEntryId, MessageId,
+    NotificationId, NumberId, OptOutId, PhoneLineId, WorkspaceId,
 };
 pub use language::Language;
 pub use money::{Amount, Currency, Money};

@@ -38,6 +38,10 @@ async fn up_down_up_round_trips_on_every_engine() {
             "ledger_entries",
             "numbers",
             "idempotency_keys",
+            "inbound_events",
+            "conversations",
+            "conversation_messages",
+            "opt_outs",
         ] {
             assert!(after_up.contains(&table.to_owned()), "{table} missing on {engine:?}: {after_up:?}");
         }
