@@ -2,11 +2,12 @@
 //!
 //! The agent's "Channels & Integrations" card (SPEC §8, settings part): the WhatsApp number and
 //! switch, the Vapi assistant id, the tool and notification webhook addresses and the
-//! notification email; and the notification inbox ([`notifications`]). (Conversations and outgoing
-//! webhooks join this crate later.)
+//! notification email; the notification inbox ([`notifications`]); and the storage of
+//! conversations ([`conversations`]) and opt-outs ([`opt_outs`]) that webhook-ingest appends to
+//! (their API, and outgoing webhooks, come with the conversations feature).
 //!
 //! **Tables**: `agent_channels` (one row per agent, made on the first change; absent = defaults),
-//! `notifications`.
+//! `notifications`, `conversations`, `conversation_messages`, `opt_outs`.
 //! The WhatsApp number itself lives on the agent, where provisioning fills it in.
 //!
 //! **Invariants**
@@ -17,10 +18,13 @@
 //!
 //! [`PublicUrl`]: switchboard_core::net::PublicUrl
 
+pub mod conversations;
 mod entity;
 pub mod model;
 pub mod notifications;
+pub mod opt_outs;
 pub mod service;
 
+pub use conversations::Channel;
 pub use model::{ChannelSettings, ChannelsPatch};
-pub use service::ChannelService;
+pub use service::{ChannelService, ChannelSnapshot, snapshot};

@@ -154,3 +154,28 @@ impl ChannelService {
         Ok(view(a.id, whatsapp_number, Some(row), email))
     }
 }
+
+/// What the call and message paths need of an agent's channel card: read with the workspace a
+/// webhook was routed to, without a caller's `Ctx`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelSnapshot {
+    pub vapi_assistant_id: Option<String>,
+    pub whatsapp_enabled: bool,
+}
+
+/// The agent's [`ChannelSnapshot`]; defaults when the agent never changed its channels.
+pub async fn snapshot(
+    conn: &impl sea_orm::ConnectionTrait,
+    ws: &switchboard_core::WorkspaceId,
+    agent: &AgentId,
+) -> std::result::Result<ChannelSnapshot, sea_orm::DbErr> {
+    let row = Entity::find()
+        .filter(Column::WorkspaceId.eq(ws.clone()))
+        .filter(Column::AgentId.eq(agent.clone()))
+        .one(conn)
+        .await?;
+    Ok(row.map_or_else(ChannelSnapshot::default, |r| ChannelSnapshot {
+        vapi_assistant_id: r.vapi_assistant_id,
+        whatsapp_enabled: r.whatsapp_enabled,
+    }))
+}

@@ -14,4 +14,4 @@ pub use model::{DnsRecord, EmailPatch, EmailView, IdentityView, VerifyRequest, p
 pub use ports::{
     EmailIdentityProvider, EmailSender, IdentityKind, IdentityState, OutgoingEmail, VerificationStatus,
 };
-pub use service::EmailService;
+pub use service::{EmailService, workspaces_sending_as};

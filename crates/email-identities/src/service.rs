@@ -369,3 +369,46 @@ impl EmailService {
         Ok(verified)
     }
 }
+
+/// The workspaces that send mail as `address` (for routing SES feedback, which names only the
+/// sender): agents whose reply-from, inbound alias or inbound address it is, else workspaces
+/// holding an SES identity for the address or its domain. Compared without regard to case.
+pub async fn workspaces_sending_as(
+    conn: &impl sea_orm::ConnectionTrait,
+    address: &str,
+) -> std::result::Result<Vec<WorkspaceId>, sea_orm::DbErr> {
+    use sea_orm::sea_query::{Expr, Func};
+    use sea_orm::{Condition, QueryOrder};
+    let address = address.trim().to_ascii_lowercase();
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return Ok(Vec::new());
+    };
+    let lower = |col: agent_email::Column| Expr::expr(Func::lower(Expr::col(col)));
+    let agents = agent_email::Entity::find()
+        .filter(
+            Condition::any()
+                .add(lower(agent_email::Column::ReplyFrom).eq(address.as_str()))
+                .add(lower(agent_email::Column::InboundAddress).eq(address.as_str()))
+                .add(
+                    Condition::all()
+                        .add(agent_email::Column::EmailAlias.eq(local))
+                        .add(agent_email::Column::AliasDomain.eq(domain)),
+                ),
+        )
+        .order_by_asc(agent_email::Column::WorkspaceId)
+        .all(conn)
+        .await?;
+    let mut found: Vec<WorkspaceId> = agents.into_iter().map(|a| a.workspace_id).collect();
+    if found.is_empty() {
+        found = identity::Entity::find()
+            .filter(identity::Column::Identity.is_in([address.as_str(), domain]))
+            .order_by_asc(identity::Column::WorkspaceId)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|i| i.workspace_id)
+            .collect();
+    }
+    found.dedup();
+    Ok(found)
+}

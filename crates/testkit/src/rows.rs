@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DbErr};
-use switchboard_core::{NumberId, WorkspaceId};
+use switchboard_core::{AgentId, NumberId, WorkspaceId};
 
 /// A held number as the numbers domain stores it.
 #[derive(Debug, Clone)]
@@ -15,6 +15,11 @@ pub struct NumberRow {
     pub phone_number: String,
     pub country: &'static str,
     pub enabled: bool,
+    /// The agent it serves (must exist in the workspace).
+    pub agent_id: Option<AgentId>,
+    pub calls_enabled: bool,
+    pub sms_enabled: bool,
+    pub vapi_phone_number_id: Option<String>,
     pub monthly_minutes_limit: Option<i64>,
     pub monthly_sms_limit: Option<i64>,
     /// In 1/10 000 units.
@@ -25,7 +30,8 @@ pub struct NumberRow {
 }
 
 impl NumberRow {
-    /// An enabled DE local number with SMS and calls on, no limits, 1.50 a month, bought now.
+    /// An enabled DE local number with SMS and calls on, no agent, no limits, 1.50 a month,
+    /// bought now.
     pub fn new(workspace_id: &WorkspaceId, phone_number: impl Into<String>) -> Self {
         let now = switchboard_core::time::now();
         Self {
@@ -34,6 +40,10 @@ impl NumberRow {
             phone_number: phone_number.into(),
             country: "DE",
             enabled: true,
+            agent_id: None,
+            calls_enabled: true,
+            sms_enabled: true,
+            vapi_phone_number_id: None,
             monthly_minutes_limit: None,
             monthly_sms_limit: None,
             monthly_price: 15_000,
@@ -96,15 +106,15 @@ pub async fn insert_numbers(conn: &impl ConnectionTrait, rows: &[NumberRow]) -> 
                 true.into(),
                 false.into(),
                 false.into(),
-                None::<String>.into(),
-                true.into(),
-                true.into(),
+                r.agent_id.as_ref().map(ToString::to_string).into(),
+                r.calls_enabled.into(),
+                r.sms_enabled.into(),
                 r.monthly_minutes_limit.into(),
                 r.monthly_sms_limit.into(),
                 if r.enabled { "enabled" } else { "disabled" }.into(),
                 "skipped".into(),
                 None::<String>.into(),
-                None::<String>.into(),
+                r.vapi_phone_number_id.clone().into(),
                 None::<String>.into(),
                 r.monthly_price.into(),
                 "EUR".into(),

@@ -1,0 +1,471 @@
+//! Conversations (SPEC §11), storage part: what webhook-ingest needs to append inbound messages
+//! and follow outbound ones. (The API — listing, replies, close/archive/reopen, AI toggle,
+//! escalation — comes with the conversations feature and builds on these tables.)
+//!
+//! **Tables**: `conversations` (one per workspace, channel, business address and contact — a
+//! unique index), `conversation_messages` (a provider's message id is unique per workspace).
+//!
+//! **Invariants**
+//! - Appending is idempotent by the provider's message id: the message insert is
+//!   `ON CONFLICT DO NOTHING`, and the conversation's timestamps move only when it inserted.
+//! - A conversation is created by an insert that loses quietly to a concurrent one
+//!   (`ON CONFLICT DO NOTHING` on the thread key), then read back by that key — no
+//!   check-then-insert.
+//! - Timestamps only move forward (`last_message_at`, `last_inbound_at` are updated with a
+//!   `CASE` in the statement), and a message status never moves backwards
+//!   ([`MessageStatus::rank`]).
+//! - Every function takes the workspace id it works in.
+
+mod entity;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use serde::Serialize;
+use switchboard_core::{AgentId, ConversationId, MessageId, NumberId, WorkspaceId};
+
+use entity::{conversation, message};
+
+/// The channel a conversation runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Sms,
+    Whatsapp,
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Email => "email",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "sms" => Some(Channel::Sms),
+            "whatsapp" => Some(Channel::Whatsapp),
+            "email" => Some(Channel::Email),
+            _ => None,
+        }
+    }
+}
+
+/// `open | closed | archived`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationStatus {
+    Open,
+    Closed,
+    Archived,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Open => "open",
+            ConversationStatus::Closed => "closed",
+            ConversationStatus::Archived => "archived",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "closed" => ConversationStatus::Closed,
+            "archived" => ConversationStatus::Archived,
+            _ => ConversationStatus::Open,
+        }
+    }
+}
+
+/// Which way a message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
+/// Where a message is (Twilio's and Meta's statuses, folded into one list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatus {
+    /// An inbound message as it arrived.
+    Received,
+    Queued,
+    Sending,
+    Sent,
+    Delivered,
+    Read,
+    Undelivered,
+    Failed,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Received => "received",
+            MessageStatus::Queued => "queued",
+            MessageStatus::Sending => "sending",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Delivered => "delivered",
+            MessageStatus::Read => "read",
+            MessageStatus::Undelivered => "undelivered",
+            MessageStatus::Failed => "failed",
+        }
+    }
+
+    /// Twilio's `MessageStatus` / Meta's `status`; `None` for statuses that say nothing new
+    /// (`receiving`, `scheduled`, `canceled`, …).
+    pub fn from_provider(s: &str) -> Option<Self> {
+        Some(match s {
+            "received" => MessageStatus::Received,
+            "accepted" | "queued" => MessageStatus::Queued,
+            "sending" => MessageStatus::Sending,
+            "sent" => MessageStatus::Sent,
+            "delivered" => MessageStatus::Delivered,
+            "read" => MessageStatus::Read,
+            "undelivered" => MessageStatus::Undelivered,
+            "failed" => MessageStatus::Failed,
+            _ => return None,
+        })
+    }
+
+    /// Callbacks arrive out of order; a status only replaces one of a lower rank. Failure and
+    /// delivery are alternatives of one rank, so neither overwrites the other.
+    pub fn rank(self) -> u8 {
+        match self {
+            MessageStatus::Received | MessageStatus::Queued => 0,
+            MessageStatus::Sending => 1,
+            MessageStatus::Sent => 2,
+            MessageStatus::Delivered | MessageStatus::Undelivered | MessageStatus::Failed => 3,
+            MessageStatus::Read => 4,
+        }
+    }
+
+    const ALL: [MessageStatus; 8] = [
+        MessageStatus::Received,
+        MessageStatus::Queued,
+        MessageStatus::Sending,
+        MessageStatus::Sent,
+        MessageStatus::Delivered,
+        MessageStatus::Read,
+        MessageStatus::Undelivered,
+        MessageStatus::Failed,
+    ];
+}
+
+/// An inbound message to append to its conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMessage {
+    pub workspace_id: WorkspaceId,
+    pub channel: Channel,
+    /// Our side: the E.164 number (or address) the contact wrote to.
+    pub business_address: String,
+    /// Their side: E.164 where the provider gives one, else what it gives.
+    pub contact: String,
+    /// The agent that serves the business address now.
+    pub agent_id: Option<AgentId>,
+    pub number_id: Option<NumberId>,
+    pub body: String,
+    pub media_urls: Vec<String>,
+    /// Twilio's `MessageSid`, Meta's `wamid…`.
+    pub provider_message_id: String,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What [`append_inbound`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub conversation_id: ConversationId,
+    /// The stored message; `None` when this provider id was appended before.
+    pub message_id: Option<MessageId>,
+    /// The conversation was created by this message.
+    pub new_conversation: bool,
+    /// The conversation was closed or archived and this message opened it again.
+    pub reopened: bool,
+}
+
+/// A conversation as stored (the API view comes with the conversations API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub workspace_id: WorkspaceId,
+    pub channel: Channel,
+    pub business_address: String,
+    pub contact: String,
+    pub agent_id: Option<AgentId>,
+    pub number_id: Option<NumberId>,
+    pub status: ConversationStatus,
+    pub ai_active: bool,
+    pub escalated: bool,
+    pub last_message_at: DateTime<Utc>,
+    pub last_inbound_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<conversation::Model> for Conversation {
+    fn from(m: conversation::Model) -> Self {
+        Self {
+            id: m.id,
+            workspace_id: m.workspace_id,
+            channel: Channel::parse(&m.channel).unwrap_or(Channel::Sms),
+            business_address: m.business_address,
+            contact: m.contact,
+            agent_id: m.agent_id,
+            number_id: m.number_id,
+            status: ConversationStatus::parse(&m.status),
+            ai_active: m.ai_active,
+            escalated: m.escalated,
+            last_message_at: m.last_message_at,
+            last_inbound_at: m.last_inbound_at,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub direction: Direction,
+    pub body: String,
+    pub media_urls: Vec<String>,
+    pub provider_message_id: Option<String>,
+    pub status: MessageStatus,
+    pub error_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<message::Model> for Message {
+    fn from(m: message::Model) -> Self {
+        Self {
+            id: m.id,
+            conversation_id: m.conversation_id,
+            direction: if m.direction == "outbound" { Direction::Outbound } else { Direction::Inbound },
+            body: m.body,
+            media_urls: m.media_urls.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default(),
+            provider_message_id: m.provider_message_id,
+            status: MessageStatus::ALL
+                .into_iter()
+                .find(|s| s.as_str() == m.status)
+                .unwrap_or(MessageStatus::Received),
+            error_code: m.error_code,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// Appends an inbound message to its conversation, creating or reopening the conversation.
+/// Idempotent by `provider_message_id`; works inside the caller's transaction.
+pub async fn append_inbound(conn: &impl ConnectionTrait, m: InboundMessage) -> Result<Appended, DbErr> {
+    let now = switchboard_core::time::now();
+    let fresh = conversation::Model {
+        id: ConversationId::new(),
+        workspace_id: m.workspace_id.clone(),
+        channel: m.channel.as_str().to_owned(),
+        business_address: m.business_address.clone(),
+        contact: m.contact.clone(),
+        agent_id: m.agent_id.clone(),
+        number_id: m.number_id.clone(),
+        status: ConversationStatus::Open.as_str().to_owned(),
+        ai_active: true,
+        escalated: false,
+        sentiment: None,
+        summary: None,
+        last_message_at: m.received_at,
+        last_inbound_at: Some(m.received_at),
+        created_at: now,
+        updated_at: now,
+    };
+    let fresh_id = fresh.id.clone();
+    conversation::Entity::insert(fresh.into_active_model())
+        .on_conflict(
+            OnConflict::columns([
+                conversation::Column::WorkspaceId,
+                conversation::Column::Channel,
+                conversation::Column::BusinessAddress,
+                conversation::Column::Contact,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    let thread = find_thread(conn, &m.workspace_id, m.channel, &m.business_address, &m.contact)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("conversation vanished after its upsert".into()))?;
+    let new_conversation = thread.id == fresh_id;
+
+    let message = message::Model {
+        id: MessageId::new(),
+        workspace_id: m.workspace_id.clone(),
+        conversation_id: thread.id.clone(),
+        direction: Direction::Inbound.as_str().to_owned(),
+        body: m.body,
+        media_urls: (!m.media_urls.is_empty())
+            .then(|| serde_json::to_string(&m.media_urls).unwrap_or_else(|_| "[]".into())),
+        provider_message_id: Some(m.provider_message_id),
+        status: MessageStatus::Received.as_str().to_owned(),
+        error_code: None,
+        created_at: m.received_at,
+        updated_at: now,
+    };
+    let message_id = message.id.clone();
+    let inserted = message::Entity::insert(message.into_active_model())
+        .on_conflict(
+            OnConflict::columns([message::Column::WorkspaceId, message::Column::ProviderMessageId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    if inserted == 0 {
+        return Ok(Appended {
+            conversation_id: thread.id,
+            message_id: None,
+            new_conversation: false,
+            reopened: false,
+        });
+    }
+
+    let reopened = thread.status != ConversationStatus::Open.as_str();
+    let at = m.received_at;
+    let later = |col: conversation::Column| {
+        Expr::case(Expr::col(col).lt(at).or(Expr::col(col).is_null()), Expr::value(at))
+            .finally(Expr::col(col))
+    };
+    let mut update = conversation::Entity::update_many()
+        .col_expr(conversation::Column::Status, Expr::value(ConversationStatus::Open.as_str()))
+        .col_expr(conversation::Column::LastMessageAt, later(conversation::Column::LastMessageAt).into())
+        .col_expr(conversation::Column::LastInboundAt, later(conversation::Column::LastInboundAt).into())
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(now));
+    if let Some(agent) = m.agent_id {
+        update = update.col_expr(conversation::Column::AgentId, Expr::value(agent));
+    }
+    if let Some(number) = m.number_id {
+        update = update.col_expr(conversation::Column::NumberId, Expr::value(number));
+    }
+    update
+        .filter(conversation::Column::WorkspaceId.eq(m.workspace_id))
+        .filter(conversation::Column::Id.eq(thread.id.clone()))
+        .exec(conn)
+        .await?;
+    if reopened {
+        tracing::info!(conversation_id = %thread.id, "conversation reopened by an inbound message");
+    }
+    Ok(Appended { conversation_id: thread.id, message_id: Some(message_id), new_conversation, reopened })
+}
+
+/// Moves an outbound message to `status` unless it is already as far or further
+/// ([`MessageStatus::rank`]); whether it changed. Unknown provider ids change nothing.
+pub async fn update_status(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    provider_message_id: &str,
+    status: MessageStatus,
+    error_code: Option<&str>,
+) -> Result<bool, DbErr> {
+    let lower: Vec<&str> =
+        MessageStatus::ALL.iter().filter(|s| s.rank() < status.rank()).map(|s| s.as_str()).collect();
+    let mut update = message::Entity::update_many()
+        .col_expr(message::Column::Status, Expr::value(status.as_str()))
+        .col_expr(message::Column::UpdatedAt, Expr::value(switchboard_core::time::now()));
+    if let Some(code) = error_code {
+        update = update.col_expr(message::Column::ErrorCode, Expr::value(code));
+    }
+    let changed = update
+        .filter(message::Column::WorkspaceId.eq(ws.clone()))
+        .filter(message::Column::ProviderMessageId.eq(provider_message_id))
+        .filter(message::Column::Status.is_in(lower))
+        .exec(conn)
+        .await?;
+    Ok(changed.rows_affected > 0)
+}
+
+async fn find_thread(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    channel: Channel,
+    business_address: &str,
+    contact: &str,
+) -> Result<Option<conversation::Model>, DbErr> {
+    conversation::Entity::find()
+        .filter(conversation::Column::WorkspaceId.eq(ws.clone()))
+        .filter(conversation::Column::Channel.eq(channel.as_str()))
+        .filter(conversation::Column::BusinessAddress.eq(business_address))
+        .filter(conversation::Column::Contact.eq(contact))
+        .one(conn)
+        .await
+}
+
+/// The conversation of `contact` with `business_address` on `channel`, if there is one.
+pub async fn find(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    channel: Channel,
+    business_address: &str,
+    contact: &str,
+) -> Result<Option<Conversation>, DbErr> {
+    Ok(find_thread(conn, ws, channel, business_address, contact).await?.map(Conversation::from))
+}
+
+/// The workspace's conversations, oldest first (the paginated API comes with issue 8).
+pub async fn list(conn: &impl ConnectionTrait, ws: &WorkspaceId) -> Result<Vec<Conversation>, DbErr> {
+    Ok(conversation::Entity::find()
+        .filter(conversation::Column::WorkspaceId.eq(ws.clone()))
+        .order_by_asc(conversation::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(Conversation::from)
+        .collect())
+}
+
+/// A conversation's messages, oldest first.
+pub async fn messages(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    conversation: &ConversationId,
+) -> Result<Vec<Message>, DbErr> {
+    Ok(message::Entity::find()
+        .filter(message::Column::WorkspaceId.eq(ws.clone()))
+        .filter(message::Column::ConversationId.eq(conversation.clone()))
+        .order_by_asc(message::Column::CreatedAt)
+        .order_by_asc(message::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(Message::from)
+        .collect())
+}
+
+/// Sets a conversation's status (close, archive, reopen); whether it existed in `ws`.
+pub async fn set_status(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    id: &ConversationId,
+    status: ConversationStatus,
+) -> Result<bool, DbErr> {
+    let r = conversation::Entity::update_many()
+        .col_expr(conversation::Column::Status, Expr::value(status.as_str()))
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(switchboard_core::time::now()))
+        .filter(conversation::Column::WorkspaceId.eq(ws.clone()))
+        .filter(conversation::Column::Id.eq(id.clone()))
+        .exec(conn)
+        .await?;
+    Ok(r.rows_affected > 0)
+}
