@@ -6,6 +6,7 @@
 
 pub mod database;
 pub mod metrics;
+pub mod prices;
 pub mod providers;
 pub mod settings;
 pub mod telemetry;

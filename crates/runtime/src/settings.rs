@@ -126,6 +126,7 @@ const KNOWN_KEYS: &[&str] = &[
     "vapi.server_secret",
     "ses.endpoint_url",
     "ses.region",
+    "ses.sns_topic_arns",
     "meta.graph_base_url",
     "meta.app_secret",
     "meta.verify_token",
@@ -242,6 +243,9 @@ pub struct VapiSettings {
 pub struct SesSettings {
     pub endpoint_url: Option<String>,
     pub region: Option<String>,
+    /// The SNS topics whose messages webhook-ingest accepts (SES bounces, complaints); empty
+    /// refuses every SNS message.
+    pub sns_topic_arns: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -558,7 +562,16 @@ impl Reader {
             },
             None => None,
         };
-        let ses = SesSettings { endpoint_url: ses_endpoint, region: ses_region };
+        let sns_topic_arns: Vec<String> = self
+            .get("ses.sns_topic_arns")
+            .map(|v| v.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default();
+        if let Some(bad) = sns_topic_arns.iter().find(|t| !is_sns_topic_arn(t)) {
+            let message =
+                format!("`{bad}` is not an SNS topic ARN such as arn:aws:sns:eu-central-1:123456789012:ses");
+            self.problem("ses.sns_topic_arns", message);
+        }
+        let ses = SesSettings { endpoint_url: ses_endpoint, region: ses_region, sns_topic_arns };
         let meta = MetaSettings {
             graph_base_url: self.url("meta.graph_base_url", "https://graph.facebook.com"),
             app_secret: self
@@ -634,6 +647,18 @@ fn check_http_url(v: &str) -> Result<&str, String> {
         Some(host) if !host.is_empty() && !host.starts_with('/') && !v.contains(char::is_whitespace) => Ok(v),
         _ => Err(format!("`{v}` is not an http(s):// URL")),
     }
+}
+
+/// `arn:<partition>:sns:<region>:<12-digit account>:<topic name>`.
+fn is_sns_topic_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "sns", region, account, topic]
+        if partition.starts_with("aws")
+            && !region.is_empty()
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && !topic.is_empty()
+            && topic.len() <= 256)
 }
 
 fn is_domain(d: &str) -> bool {

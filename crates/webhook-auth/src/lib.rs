@@ -4,8 +4,9 @@
 //! Twilio's `X-Twilio-Signature` ([`twilio`]), Meta's `X-Hub-Signature-256` and subscription
 //! challenge ([`meta`]), Vapi's server secret ([`vapi`]) and AWS SNS message signatures
 //! ([`sns`]). Pure functions over the raw request parts — no database, no configuration loading,
-//! no HTTP server; the only I/O is fetching SNS signing certificates, behind the
-//! [`sns::CertificateSource`] port.
+//! no HTTP server; the only I/O is SNS's own: fetching signing certificates behind the
+//! [`sns::CertificateSource`] port, and confirming a verified subscription behind the
+//! [`sns::SubscriptionConfirmer`] port (both only to genuine SNS hosts).
 //!
 //! ## Invariants
 //!

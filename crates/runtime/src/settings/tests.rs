@@ -238,3 +238,22 @@ fn debug_output_redacts_secrets() {
     assert!(!debug.contains("admin-token-that-is-secret"));
     assert!(!debug.contains("sandbox-twilio-auth-token"));
 }
+
+#[test]
+fn sns_topics_are_a_comma_separated_list_of_arns() {
+    let s = load(&[]).unwrap();
+    assert!(s.ses.sns_topic_arns.is_empty(), "no topic is accepted unless configured");
+    let s = load(&[(
+        "APP__SES__SNS_TOPIC_ARNS",
+        "arn:aws:sns:eu-central-1:123456789012:ses-feedback, arn:aws-cn:sns:cn-north-1:123456789012:b",
+    )])
+    .unwrap();
+    assert_eq!(
+        s.ses.sns_topic_arns,
+        ["arn:aws:sns:eu-central-1:123456789012:ses-feedback", "arn:aws-cn:sns:cn-north-1:123456789012:b"]
+    );
+    for bad in ["ses-feedback", "arn:aws:sqs:eu-central-1:123456789012:q", "arn:aws:sns:eu-central-1:123:t"] {
+        let err = load(&[("APP__SES__SNS_TOPIC_ARNS", bad)]).unwrap_err();
+        assert!(err.names("ses.sns_topic_arns"), "{bad}: {err}");
+    }
+}

@@ -24,6 +24,7 @@
 
 mod certificates;
 mod host;
+mod subscriptions;
 
 use std::fmt;
 use std::sync::Arc;
@@ -38,6 +39,7 @@ use url::Url;
 
 pub use self::certificates::{CertificateSource, HttpCertificateSource};
 pub use self::host::is_genuine_sns_host;
+pub use self::subscriptions::{HttpSubscriptionConfirmer, SubscriptionConfirmer, subscribe_url};
 use crate::SignatureError;
 
 /// The kind of an SNS message (`Type`).
