@@ -1,0 +1,652 @@
+//! Processing: a stored event into its effects, and the answers Vapi waits for.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use serde_json::{Value, json};
+use switchboard_agents::AgentService;
+use switchboard_billing::{CallDecision, Meter, Refusal, SmsDecision, UsageService};
+use switchboard_channels::conversations::{self, InboundMessage, MessageStatus};
+use switchboard_channels::opt_outs::{self, Keyword, OptOutSource};
+use switchboard_channels::{Channel, snapshot};
+use switchboard_core::{AgentId, Ctx, DomainError, E164, Error, Language, Result, WorkspaceId};
+use switchboard_forwarding::{ForwardingService, TransferDecision};
+use switchboard_numbers::{Number, NumberService};
+use switchboard_phone_lines::{LineRoute, PhoneLineService};
+use switchboard_webhook_auth::sns::SubscriptionConfirmer;
+
+use crate::model::{EventKind, EventState, NewEvent, Outcome, PendingSummary, StoredEvent};
+use crate::payload::{TwilioParams, VapiMessage, channel_address, contact};
+use crate::store;
+
+/// Twilio's error code for a recipient who unsubscribed (replied STOP).
+const TWILIO_UNSUBSCRIBED: &str = "21610";
+
+/// The services processing reaches.
+#[derive(Clone)]
+pub struct InboundService {
+    db: DatabaseConnection,
+    usage: UsageService,
+    numbers: NumberService,
+    lines: PhoneLineService,
+    forwarding: ForwardingService,
+    agents: AgentService,
+    confirmer: Arc<dyn SubscriptionConfirmer>,
+    max_attempts: i32,
+}
+
+impl std::fmt::Debug for InboundService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboundService").field("max_attempts", &self.max_attempts).finish_non_exhaustive()
+    }
+}
+
+/// What [`InboundService::wire`] builds the service from.
+#[derive(Clone)]
+pub struct Wiring {
+    pub db: DatabaseConnection,
+    pub prices: Arc<switchboard_billing::PriceList>,
+    pub currency: switchboard_core::Currency,
+    pub usage: switchboard_billing::UsageSettings,
+    /// The numbers domain's provider ports (only its lookups are used here).
+    pub numbers: switchboard_numbers::NumberProviders,
+    pub public_base_url: String,
+    pub confirmer: Arc<dyn SubscriptionConfirmer>,
+}
+
+impl std::fmt::Debug for Wiring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wiring").field("currency", &self.currency).finish_non_exhaustive()
+    }
+}
+
+/// An answer Vapi is waiting for, and the event to store (already settled) before sending it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VapiAnswer {
+    pub body: Value,
+    pub event: NewEvent,
+}
+
+/// Where a call arrived: the number we hold (with its meter) and/or the phone line.
+struct CallRoute {
+    workspace_id: WorkspaceId,
+    held: Option<(Number, Meter)>,
+    line: Option<LineRoute>,
+}
+
+impl CallRoute {
+    fn agent(&self) -> Option<&AgentId> {
+        self.line
+            .as_ref()
+            .map(|l| &l.agent_id)
+            .or_else(|| self.held.as_ref().and_then(|(n, _)| n.agent_id.as_ref()))
+    }
+
+    fn language(&self) -> Option<Language> {
+        self.line.as_ref().map(|l| l.language)
+    }
+}
+
+/// Spoken to a caller whose call is refused.
+fn refusal_words(reason: &str) -> &'static str {
+    match reason {
+        "limit_reached" => "Sorry, this number cannot take more calls this month. Please try again later.",
+        "not_in_service" => "Sorry, this number is not in service.",
+        _ => "Sorry, this number cannot take calls right now. Please try again later.",
+    }
+}
+
+fn failure_reason(e: &Error) -> String {
+    e.code().to_owned()
+}
+
+impl InboundService {
+    /// Attempts after which an event that keeps failing is left `failed`.
+    pub const MAX_ATTEMPTS: i32 = 5;
+
+    pub fn new(
+        db: DatabaseConnection,
+        usage: UsageService,
+        numbers: NumberService,
+        lines: PhoneLineService,
+        forwarding: ForwardingService,
+        agents: AgentService,
+        confirmer: Arc<dyn SubscriptionConfirmer>,
+    ) -> Self {
+        Self { db, usage, numbers, lines, forwarding, agents, confirmer, max_attempts: Self::MAX_ATTEMPTS }
+    }
+
+    /// Builds the service and the domain services it uses, as a binary does at start-up.
+    pub fn wire(w: Wiring) -> Self {
+        let tenancy = switchboard_tenancy::TenancyService::new(w.db.clone());
+        let agents = AgentService::new(w.db.clone(), tenancy.clone());
+        let billing = switchboard_billing::BillingService::new(w.db.clone(), w.prices, w.currency);
+        let usage = UsageService::new(w.db.clone(), tenancy.clone(), w.currency, w.usage);
+        let numbers =
+            NumberService::new(w.db.clone(), tenancy, agents.clone(), billing, w.numbers, &w.public_base_url);
+        let lines = PhoneLineService::new(w.db.clone(), agents.clone());
+        let forwarding = ForwardingService::new(w.db.clone(), agents.clone());
+        Self::new(w.db, usage, numbers, lines, forwarding, agents, w.confirmer)
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Processes one stored event and answers the state it is left in (`received` when this
+    /// attempt failed and it will be retried). Safe to run twice, also concurrently: every
+    /// effect is keyed by the provider's id, and only the first settles the event.
+    pub async fn process(&self, event: &StoredEvent) -> EventState {
+        let result = self.apply(event).await;
+        let now = switchboard_core::time::now();
+        match result {
+            Ok(Applied::Settle(outcome)) => match store::finish(&self.db, &event.id, &outcome, now).await {
+                Ok(_) => outcome.state,
+                Err(e) => self.failed(event, &Error::from(e), now).await,
+            },
+            Ok(Applied::Settled(state)) => state,
+            Err(e) => self.failed(event, &e, now).await,
+        }
+    }
+
+    async fn failed(&self, event: &StoredEvent, e: &Error, now: DateTime<Utc>) -> EventState {
+        let reason = failure_reason(e);
+        tracing::warn!(event_id = %event.id, kind = event.kind.as_str(), error = %e, "processing an inbound event failed");
+        match store::fail(&self.db, &event.id, &reason, self.max_attempts, now).await {
+            Ok(state) => state,
+            Err(e) => {
+                tracing::error!(event_id = %event.id, error = %e, "recording a failed attempt failed");
+                EventState::Received
+            }
+        }
+    }
+
+    /// Processes up to `limit` events still `received` that arrived before `received_before`
+    /// (oldest first): start-up recovery after a crash, billing-cron, and the periodic sweep of
+    /// events the in-process queue could not take.
+    pub async fn process_pending(
+        &self,
+        received_before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<PendingSummary> {
+        let events = store::pending(&self.db, received_before, limit).await?;
+        let mut summary = PendingSummary { seen: events.len() as u64, ..PendingSummary::default() };
+        for event in &events {
+            summary.count(self.process(event).await);
+        }
+        if summary.seen > 0 {
+            tracing::info!(
+                seen = summary.seen,
+                processed = summary.processed,
+                dropped = summary.dropped,
+                unroutable = summary.unroutable,
+                failed = summary.failed,
+                retried = summary.retried,
+                "processed pending inbound events"
+            );
+        }
+        Ok(summary)
+    }
+
+    /// How many events are still `received` that arrived before `received_before`.
+    pub async fn pending_count(&self, received_before: DateTime<Utc>) -> Result<u64> {
+        Ok(store::pending_count(&self.db, received_before).await?)
+    }
+
+    async fn apply(&self, event: &StoredEvent) -> Result<Applied> {
+        match event.kind {
+            EventKind::Message => self.twilio_message(event).await,
+            EventKind::MessageStatus => self.twilio_message_status(event).await.map(Applied::Settle),
+            EventKind::CallStatus => self.twilio_call_status(event).await.map(Applied::Settle),
+            EventKind::EndOfCallReport => self.vapi_end_of_call(event).await.map(Applied::Settle),
+            // Answered while Vapi waited and stored settled; one still `received` never was.
+            EventKind::AssistantRequest | EventKind::TransferDestinationRequest => {
+                Ok(Applied::Settle(Outcome::dropped(None, "not_answered")))
+            }
+            // WhatsApp Cloud API numbers are routed by their connection (phone_number_id),
+            // which arrives with the WhatsApp connections feature; until then nothing here
+            // knows whose they are. Reprocessable once it does.
+            EventKind::WhatsappMessage | EventKind::WhatsappStatus => {
+                Ok(Applied::Settle(Outcome::unroutable("no_whatsapp_connection")))
+            }
+            EventKind::SnsNotification => self.ses_notification(event).await.map(Applied::Settle),
+            EventKind::SnsSubscriptionConfirmation => self.sns_confirm(event).await.map(Applied::Settle),
+            EventKind::SnsUnsubscribeConfirmation => {
+                tracing::warn!(event_id = %event.id, "SNS says our subscription was removed");
+                Ok(Applied::Settle(Outcome::processed_because(None, "unsubscribed")))
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- Twilio messages
+
+    /// Inbound SMS / WhatsApp: route by `To`, keywords, admission, conversation.
+    async fn twilio_message(&self, event: &StoredEvent) -> Result<Applied> {
+        let Ok(p) = TwilioParams::from_stored(&event.payload) else {
+            return Ok(Applied::Settle(Outcome::dropped(None, "malformed_payload")));
+        };
+        let sid = p.message_sid().unwrap_or(&event.external_id).to_owned();
+        let (channel, to) = channel_address(p.get("To").unwrap_or_default());
+        let Ok(to) = E164::parse(to) else {
+            return Ok(Applied::Settle(Outcome::unroutable("invalid_to")));
+        };
+        let Some((number, meter)) = self.numbers.meter_by_phone(&to).await? else {
+            return Ok(Applied::Settle(Outcome::unroutable("number_not_held")));
+        };
+        let ws = meter.workspace_id.clone();
+        let from = contact(channel_address(p.get("From").unwrap_or_default()).1);
+        let body = p.get("Body").unwrap_or_default().to_owned();
+
+        // Opting out must work whatever state the number is in.
+        let keyword = Keyword::of(&body);
+        match keyword {
+            Some(Keyword::OptOut) => {
+                opt_outs::opt_out(&self.db, &ws, channel, &from, OptOutSource::Keyword).await?;
+            }
+            Some(Keyword::OptIn) => {
+                opt_outs::opt_in(&self.db, &ws, channel, &from).await?;
+            }
+            None => {}
+        }
+
+        match channel {
+            // WhatsApp is not metered (SPEC §9 meters minutes and SMS); the number must be
+            // enabled and its agent must have WhatsApp switched on.
+            Channel::Whatsapp => {
+                if !meter.enabled {
+                    return Ok(Applied::Settle(Outcome::dropped(Some(ws), Refusal::NumberDisabled.code())));
+                }
+                let on = match &number.agent_id {
+                    Some(agent) => snapshot(&self.db, &ws, agent).await?.whatsapp_enabled,
+                    None => false,
+                };
+                if !on {
+                    return Ok(Applied::Settle(Outcome::dropped(Some(ws), "whatsapp_disabled")));
+                }
+            }
+            _ => {
+                if let SmsDecision::Refused(refusal) =
+                    self.usage.admit_sms(&meter, &sid, event.received_at).await?
+                {
+                    return Ok(Applied::Settle(Outcome::dropped(Some(ws), refusal.code())));
+                }
+            }
+        }
+
+        let reason = match keyword {
+            Some(Keyword::OptOut) => Some("opted_out"),
+            Some(Keyword::OptIn) => Some("opted_in"),
+            None => None,
+        };
+        let outcome = Outcome {
+            state: EventState::Processed,
+            reason: reason.map(str::to_owned),
+            workspace_id: Some(ws.clone()),
+        };
+        let txn = self.db.begin().await?;
+        conversations::append_inbound(
+            &txn,
+            InboundMessage {
+                workspace_id: ws,
+                channel,
+                business_address: to.to_string(),
+                contact: from,
+                agent_id: number.agent_id.clone(),
+                number_id: Some(number.id.clone()),
+                body,
+                media_urls: p.media_urls(),
+                provider_message_id: sid,
+                received_at: event.received_at,
+            },
+        )
+        .await?;
+        let settled = store::finish(&txn, &event.id, &outcome, switchboard_core::time::now()).await?;
+        txn.commit().await?;
+        Ok(Applied::Settled(if settled { outcome.state } else { EventState::Processed }))
+    }
+
+    /// Outbound message status: the message's status moves forward; 21610 is an opt-out.
+    async fn twilio_message_status(&self, event: &StoredEvent) -> Result<Outcome> {
+        let Ok(p) = TwilioParams::from_stored(&event.payload) else {
+            return Ok(Outcome::dropped(None, "malformed_payload"));
+        };
+        let (channel, from) = channel_address(p.get("From").unwrap_or_default());
+        let Ok(from) = E164::parse(from) else {
+            return Ok(Outcome::unroutable("invalid_from"));
+        };
+        let Some((_, meter)) = self.numbers.meter_by_phone(&from).await? else {
+            return Ok(Outcome::unroutable("number_not_held"));
+        };
+        let ws = meter.workspace_id;
+        let sid = p.message_sid().unwrap_or_default();
+        let error_code = p.get("ErrorCode");
+        if let Some(status) =
+            p.get("MessageStatus").or_else(|| p.get("SmsStatus")).and_then(MessageStatus::from_provider)
+        {
+            conversations::update_status(&self.db, &ws, sid, status, error_code).await?;
+        }
+        if error_code == Some(TWILIO_UNSUBSCRIBED) {
+            let recipient = contact(channel_address(p.get("To").unwrap_or_default()).1);
+            opt_outs::opt_out(&self.db, &ws, channel, &recipient, OptOutSource::ProviderRefusal).await?;
+            return Ok(Outcome::processed_because(Some(ws), "opted_out"));
+        }
+        Ok(Outcome::processed(Some(ws)))
+    }
+
+    /// Call status: a completed call counts its minutes once (`call:<CallSid>`, shared with
+    /// Vapi's report); a call that never connected releases its reservation.
+    async fn twilio_call_status(&self, event: &StoredEvent) -> Result<Outcome> {
+        let Ok(p) = TwilioParams::from_stored(&event.payload) else {
+            return Ok(Outcome::dropped(None, "malformed_payload"));
+        };
+        let sid = p.get("CallSid").unwrap_or_default().to_owned();
+        let seconds = match p.get("CallStatus").unwrap_or_default() {
+            "completed" => p.get("CallDuration").and_then(|d| d.trim().parse::<u64>().ok()).unwrap_or(0),
+            "busy" | "failed" | "no-answer" | "canceled" => 0,
+            // Progress (queued, ringing, in-progress): nothing to count yet.
+            _ => return Ok(Outcome::processed_because(None, "in_progress")),
+        };
+        let mut held = None;
+        for side in ["To", "From"] {
+            if let Ok(n) = E164::parse(p.get(side).unwrap_or_default()) {
+                held = self.numbers.meter_by_phone(&n).await?;
+                if held.is_some() {
+                    break;
+                }
+            }
+        }
+        let Some((_, meter)) = held else {
+            return Ok(Outcome::unroutable("number_not_held"));
+        };
+        let s = self.usage.settle_call(&meter, &sid, Duration::from_secs(seconds), event.received_at).await?;
+        let ws = Some(meter.workspace_id);
+        Ok(if s.duplicate {
+            Outcome::processed_because(ws, "already_settled")
+        } else {
+            Outcome::processed(ws)
+        })
+    }
+
+    // ---------------------------------------------------------------- Vapi
+
+    async fn route_call(&self, m: &VapiMessage) -> Result<Option<CallRoute>> {
+        let held = match m.called_number() {
+            Some(n) => self.numbers.meter_by_phone(&n).await?,
+            None => None,
+        };
+        let line = match (m.vapi_phone_number_id(), m.called_number()) {
+            (Some(id), _) => self.lines.route_for_vapi_id(id).await?,
+            (None, Some(n)) => self.lines.route_for_number(&n).await?,
+            (None, None) => None,
+        };
+        let line = match (&held, line) {
+            // A line of another workspace cannot take over a number this one holds.
+            (Some((_, meter)), Some(l)) if l.workspace_id != meter.workspace_id => {
+                tracing::warn!(line_id = %l.line_id, "a phone line names a number another workspace holds; ignored");
+                None
+            }
+            (_, line) => line,
+        };
+        let workspace_id = match (&held, &line) {
+            (Some((_, meter)), _) => meter.workspace_id.clone(),
+            (None, Some(l)) => l.workspace_id.clone(),
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(CallRoute { workspace_id, held, line }))
+    }
+
+    /// `assistant-request`: which assistant answers, in which language, with which transfer
+    /// destinations and for how long at most — or a refusal the caller hears.
+    pub async fn answer_assistant_request(
+        &self,
+        m: &VapiMessage,
+        received_at: DateTime<Utc>,
+    ) -> Result<VapiAnswer> {
+        let mut event =
+            m.event(received_at).ok().flatten().ok_or_else(|| Error::invalid("message", "no call"))?;
+        let (body, outcome) = self.assistant(m, received_at).await?;
+        event.settled = Some(outcome);
+        Ok(VapiAnswer { body, event })
+    }
+
+    async fn assistant(&self, m: &VapiMessage, at: DateTime<Utc>) -> Result<(Value, Outcome)> {
+        let refuse = |ws: Option<WorkspaceId>, state: EventState, reason: &str| {
+            let outcome = Outcome { state, reason: Some(reason.to_owned()), workspace_id: ws };
+            (json!({"error": refusal_words(reason)}), outcome)
+        };
+        let Some(route) = self.route_call(m).await? else {
+            return Ok(refuse(None, EventState::Unroutable, "not_in_service"));
+        };
+        let ws = route.workspace_id.clone();
+        if let Some((_, meter)) = &route.held {
+            let refusal = if !meter.enabled {
+                Some(Refusal::NumberDisabled)
+            } else if !meter.calls_enabled {
+                Some(Refusal::CallsDisabled)
+            } else {
+                None
+            };
+            if let Some(r) = refusal {
+                return Ok(refuse(Some(ws), EventState::Dropped, r.code()));
+            }
+        }
+        let Some(agent_id) = route.agent().cloned() else {
+            return Ok(refuse(Some(ws), EventState::Dropped, "no_agent"));
+        };
+        let agent = match self.agents.get(&Ctx::system(ws.clone()), &agent_id).await {
+            Ok(a) => a,
+            Err(e) if e.code() == "not_found" => {
+                return Ok(refuse(Some(ws), EventState::Dropped, "no_agent"));
+            }
+            Err(e) => return Err(e),
+        };
+        if !agent.is_live() {
+            return Ok(refuse(Some(ws), EventState::Dropped, "agent_not_live"));
+        }
+        let Some(assistant_id) = snapshot(&self.db, &ws, &agent_id).await?.vapi_assistant_id else {
+            return Ok(refuse(Some(ws), EventState::Dropped, "no_assistant"));
+        };
+        let max_seconds = match &route.held {
+            Some((_, meter)) => {
+                let key = m.call_key().ok_or_else(|| Error::invalid("call", "the call has no id"))?;
+                match self.usage.reserve_call(meter, key, at).await? {
+                    CallDecision::Admitted(grant) => grant.max_duration_seconds(),
+                    CallDecision::Refused(r) => return Ok(refuse(Some(ws), EventState::Dropped, r.code())),
+                }
+            }
+            // A line on a number we do not hold is not metered; the call cap still applies.
+            None => self.usage.settings().max_call_minutes * 60,
+        };
+        let destinations = self.forwarding.transfer_destinations(&ws, &agent_id, at).await?;
+
+        let mut overrides = json!({
+            "maxDurationSeconds": max_seconds,
+            "variableValues": {"agentName": agent.name},
+            "metadata": {
+                "switchboardWorkspaceId": ws.to_string(),
+                "switchboardAgentId": agent_id.to_string(),
+            },
+        });
+        if let Some(language) = route.language() {
+            // The line's language for the whole call, whatever the caller's country (SPEC §5).
+            overrides["transcriber"] =
+                json!({"provider": "deepgram", "model": "nova-2", "language": language.code()});
+            overrides["variableValues"]["language"] = json!(language.code());
+        }
+        if let Some(line) = &route.line {
+            overrides["metadata"]["switchboardLineId"] = json!(line.line_id.to_string());
+        }
+        if let Some((number, _)) = &route.held {
+            overrides["metadata"]["switchboardNumberId"] = json!(number.id.to_string());
+        }
+        if !destinations.is_empty() {
+            overrides["tools:append"] = json!([{
+                "type": "transferCall",
+                "destinations": destinations.iter().map(|d| d.to_vapi()).collect::<Vec<_>>(),
+            }]);
+        }
+        let body = json!({"assistantId": assistant_id, "assistantOverrides": overrides});
+        Ok((body, Outcome::processed(Some(ws))))
+    }
+
+    /// `transfer-destination-request`: the target the caller asked for when it is open, its
+    /// fallback message when it is closed; with no name asked for, the first open target.
+    pub async fn answer_transfer_request(
+        &self,
+        m: &VapiMessage,
+        received_at: DateTime<Utc>,
+    ) -> Result<VapiAnswer> {
+        let mut event =
+            m.event(received_at).ok().flatten().ok_or_else(|| Error::invalid("message", "no call"))?;
+        let (body, outcome) = self.transfer(m, received_at).await?;
+        event.settled = Some(outcome);
+        Ok(VapiAnswer { body, event })
+    }
+
+    async fn transfer(&self, m: &VapiMessage, at: DateTime<Utc>) -> Result<(Value, Outcome)> {
+        let nobody = "Sorry, nobody is available to take your call right now.";
+        let Some(route) = self.route_call(m).await? else {
+            return Ok((json!({"error": nobody}), Outcome::unroutable("not_in_service")));
+        };
+        let ws = route.workspace_id.clone();
+        let Some(agent) = route.agent().cloned() else {
+            return Ok((json!({"error": nobody}), Outcome::dropped(Some(ws), "no_agent")));
+        };
+        match m.transfer_query() {
+            Some(query) => match self.forwarding.decide_transfer(&ws, &agent, &query, at).await? {
+                TransferDecision::Transfer(d) => Ok((
+                    json!({"destination": d.to_vapi()}),
+                    Outcome::processed_because(Some(ws), "transferred"),
+                )),
+                TransferDecision::Closed { message, .. } => {
+                    Ok((json!({"error": message}), Outcome::processed_because(Some(ws), "target_closed")))
+                }
+                TransferDecision::NoMatch => Ok((
+                    json!({"error": format!("Sorry, I could not find {query}.")}),
+                    Outcome::processed_because(Some(ws), "no_match"),
+                )),
+            },
+            None => match self.forwarding.transfer_destinations(&ws, &agent, at).await?.into_iter().next() {
+                Some(d) => Ok((
+                    json!({"destination": d.to_vapi()}),
+                    Outcome::processed_because(Some(ws), "transferred"),
+                )),
+                None => Ok((json!({"error": nobody}), Outcome::processed_because(Some(ws), "nobody_open"))),
+            },
+        }
+    }
+
+    /// `end-of-call-report`: settles the call's minutes (`endedAt − startedAt`), once.
+    async fn vapi_end_of_call(&self, event: &StoredEvent) -> Result<Outcome> {
+        let Ok(m) = VapiMessage::from_stored(&event.payload) else {
+            return Ok(Outcome::dropped(None, "malformed_payload"));
+        };
+        let Some(key) = m.call_key().map(str::to_owned) else {
+            return Ok(Outcome::dropped(None, "malformed_payload"));
+        };
+        let Some(route) = self.route_call(&m).await? else {
+            return Ok(Outcome::unroutable("number_not_held"));
+        };
+        let Some((_, meter)) = &route.held else {
+            return Ok(Outcome::processed_because(Some(route.workspace_id), "not_metered"));
+        };
+        let at = m.ended_at().unwrap_or(event.received_at);
+        let s = self.usage.settle_call(meter, &key, m.duration(), at).await?;
+        let ws = Some(route.workspace_id);
+        Ok(if s.duplicate {
+            Outcome::processed_because(ws, "already_settled")
+        } else {
+            Outcome::processed(ws)
+        })
+    }
+
+    // ---------------------------------------------------------------- SNS (SES feedback)
+
+    async fn sns_confirm(&self, event: &StoredEvent) -> Result<Outcome> {
+        let payload: Value = serde_json::from_str(&event.payload).unwrap_or(Value::Null);
+        let Some(url) = payload.get("SubscribeURL").and_then(Value::as_str) else {
+            return Ok(Outcome::dropped(None, "malformed_payload"));
+        };
+        self.confirmer.confirm(url).await.map_err(|e| switchboard_core::ProviderError::Unavailable {
+            provider: "sns",
+            message: e.to_string(),
+        })?;
+        Ok(Outcome::processed_because(None, "subscription_confirmed"))
+    }
+
+    /// SES bounces and complaints: permanent bounces and complaints opt the recipient out of
+    /// email in the sender's workspace. Deliveries and other notifications change nothing.
+    async fn ses_notification(&self, event: &StoredEvent) -> Result<Outcome> {
+        let payload: Value = serde_json::from_str(&event.payload).unwrap_or(Value::Null);
+        let ses: Value = payload
+            .get("Message")
+            .and_then(Value::as_str)
+            .and_then(|m| serde_json::from_str(m).ok())
+            .unwrap_or(Value::Null);
+        let kind = ses.get("notificationType").or_else(|| ses.get("eventType")).and_then(Value::as_str);
+        let (recipients, source) = match kind {
+            Some("Bounce") => {
+                if ses.pointer("/bounce/bounceType").and_then(Value::as_str) != Some("Permanent") {
+                    return Ok(Outcome::processed_because(None, "transient_bounce"));
+                }
+                (ses.pointer("/bounce/bouncedRecipients"), OptOutSource::Bounce)
+            }
+            Some("Complaint") => (ses.pointer("/complaint/complainedRecipients"), OptOutSource::Complaint),
+            _ => return Ok(Outcome::processed_because(None, "ignored")),
+        };
+        let sender = ses.pointer("/mail/source").and_then(Value::as_str).map(address_of).unwrap_or_default();
+        let candidates = switchboard_email_identities::workspaces_sending_as(&self.db, &sender).await?;
+        let tagged = ses
+            .pointer("/mail/tags/workspace_id/0")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse::<WorkspaceId>().ok());
+        let ws = match (candidates.as_slice(), tagged) {
+            ([only], _) => only.clone(),
+            ([], _) => return Ok(Outcome::unroutable("sender_not_found")),
+            (many, Some(t)) if many.contains(&t) => t,
+            _ => return Ok(Outcome::unroutable("sender_ambiguous")),
+        };
+        let addresses: Vec<String> = recipients
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("emailAddress").and_then(Value::as_str))
+            .map(address_of)
+            .filter(|a| a.contains('@'))
+            .collect();
+        for address in &addresses {
+            opt_outs::opt_out(&self.db, &ws, Channel::Email, address, source).await?;
+        }
+        Ok(Outcome::processed_because(Some(ws), "opted_out"))
+    }
+}
+
+/// The address of `Name <user@example.com>` (or of a bare address), lowercased.
+fn address_of(raw: &str) -> String {
+    let inner = match (raw.rfind('<'), raw.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &raw[open + 1..close],
+        _ => raw,
+    };
+    inner.trim().to_ascii_lowercase()
+}
+
+/// How processing of one event ended.
+enum Applied {
+    /// Done; settle the event with this outcome.
+    Settle(Outcome),
+    /// Done and settled in the same transaction as the effects.
+    Settled(EventState),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sender_addresses_are_taken_from_display_forms() {
+        assert_eq!(address_of("Zoë Müller <Desk@Mail.Example.com>"), "desk@mail.example.com");
+        assert_eq!(address_of(" nobody@example.org "), "nobody@example.org");
+    }
+}

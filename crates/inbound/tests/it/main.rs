@@ -1,0 +1,167 @@
+//! Storage and processing of inbound events on every engine: one row per provider id however
+//! many deliveries race, and effects once however many processors race.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use sea_orm::{ConnectionTrait, Statement};
+use switchboard_core::WorkspaceId;
+use switchboard_inbound::{
+    EventKind, EventState, InboundService, NewEvent, Outcome, Persisted, Persister, Provider, TwilioParams,
+    Wiring, store,
+};
+use switchboard_tenancy::{NewWorkspace, TenancyService};
+use switchboard_testkit::rows::{NumberRow, insert_numbers};
+use switchboard_testkit::{TestDb, each_engine};
+use switchboard_webhook_auth::CertificateError;
+use switchboard_webhook_auth::sns::SubscriptionConfirmer;
+
+struct NoConfirmations;
+
+#[async_trait::async_trait]
+impl SubscriptionConfirmer for NoConfirmations {
+    async fn confirm(&self, _: &str) -> Result<(), CertificateError> {
+        Err(CertificateError::new("not in these tests"))
+    }
+}
+
+fn service(db: &TestDb, free_sms: i64) -> InboundService {
+    InboundService::wire(Wiring {
+        db: db.conn.clone(),
+        prices: Arc::new(switchboard_billing::PriceList::embedded().unwrap()),
+        currency: switchboard_core::Currency::EUR,
+        usage: switchboard_billing::UsageSettings { free_sms, ..Default::default() },
+        numbers: switchboard_providers::sandbox(switchboard_providers::Sandbox::embedded().unwrap()),
+        public_base_url: "https://hooks.example.com".into(),
+        confirmer: Arc::new(NoConfirmations),
+    })
+}
+
+async fn workspace_with_number(db: &TestDb, phone: &str) -> WorkspaceId {
+    let ws = TenancyService::new(db.conn.clone())
+        .create_workspace(NewWorkspace { name: "Acme".into(), timezone: None })
+        .await
+        .unwrap()
+        .0
+        .id;
+    insert_numbers(&db.conn, &[NumberRow::new(&ws, phone)]).await.unwrap();
+    ws
+}
+
+fn sms_event(sid: &str, to: &str) -> NewEvent {
+    let pairs: Vec<(String, String)> =
+        [("MessageSid", sid), ("From", "+4915112345678"), ("To", to), ("Body", "Hallo")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+    TwilioParams::from_pairs(&pairs).message_event(Utc::now() - Duration::minutes(1)).unwrap()
+}
+
+async fn scalar(db: &TestDb, sql: &str) -> i64 {
+    db.conn
+        .query_one(Statement::from_string(
+            db.conn.get_database_backend(),
+            format!("SELECT CAST(({sql}) AS BIGINT)"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn racing_deliveries_of_one_key_are_stored_once_in_group_commits() {
+    each_engine(|db| async move {
+        let persister = Persister::spawn(db.conn.clone());
+        let barrier = Arc::new(tokio::sync::Barrier::new(300));
+        let tasks: Vec<_> = (0..300)
+            .map(|i| {
+                let (persister, barrier) = (persister.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    // Every third request repeats one key; the others are distinct.
+                    let sid = if i % 3 == 0 { "SMsame".to_owned() } else { format!("SM{i}") };
+                    persister.persist(vec![sms_event(&sid, "+4930901820")]).await.unwrap()
+                })
+            })
+            .collect();
+        let mut new = 0;
+        for t in tasks {
+            new += t.await.unwrap().iter().filter(|p| p.is_new()).count();
+        }
+        assert_eq!(new, 200 + 1, "each distinct key is new exactly once");
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM inbound_events").await, 201);
+
+        // Within one batch, a repeated key is stored once too.
+        let batch = vec![sms_event("SMdup", "+1"), sms_event("SMdup", "+1"), sms_event("SMother", "+1")];
+        let stored = persister.persist(batch).await.unwrap();
+        assert!(matches!(stored.as_slice(), [Persisted::New(_), Persisted::Duplicate, Persisted::New(_)]));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn processing_one_event_many_times_at_once_has_its_effects_once() {
+    each_engine(|db| async move {
+        workspace_with_number(&db, "+4930901820").await;
+        let inbound = service(&db, 0);
+        let event = sms_event("SM0123456789abcdef0123456789abcdef", "+4930901820");
+        store::insert_batch(&db.conn, std::slice::from_ref(&event)).await.unwrap();
+        let stored = event.stored();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (inbound, stored) = (inbound.clone(), stored.clone());
+                tokio::spawn(async move { inbound.process(&stored).await })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), EventState::Processed);
+        }
+        let key = "sms:SM0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            scalar(&db, &format!("SELECT COUNT(*) FROM ledger_entries WHERE idempotency_key = '{key}'"))
+                .await,
+            1
+        );
+        assert_eq!(scalar(&db, "SELECT SUM(sms_used) FROM usage_counters").await, 1);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM conversation_messages").await, 1);
+        let e = store::find(&db.conn, Provider::Twilio, EventKind::Message, &event.external_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((e.state, e.attempts), (EventState::Processed, 1), "settled once");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_event_is_settled_once_and_events_answered_at_once_are_stored_settled() {
+    each_engine(|db| async move {
+        let event = sms_event("SM1", "+4930901820");
+        store::insert_batch(&db.conn, std::slice::from_ref(&event)).await.unwrap();
+        let now = Utc::now();
+        assert!(
+            store::finish(&db.conn, &event.id, &Outcome::unroutable("number_not_held"), now).await.unwrap()
+        );
+        assert!(!store::finish(&db.conn, &event.id, &Outcome::processed(None), now).await.unwrap());
+        let e = store::find(&db.conn, Provider::Twilio, EventKind::Message, "SM1").await.unwrap().unwrap();
+        assert_eq!((e.state, e.reason.as_deref()), (EventState::Unroutable, Some("number_not_held")));
+        assert_eq!(store::pending_count(&db.conn, now + Duration::hours(1)).await.unwrap(), 0);
+
+        let mut answered =
+            NewEvent::new(Provider::Vapi, EventKind::AssistantRequest, "call-1", "{}".into(), Utc::now());
+        answered.settled = Some(Outcome::dropped(None, "limit_reached"));
+        store::insert_batch(&db.conn, &[answered]).await.unwrap();
+        let e = store::find(&db.conn, Provider::Vapi, EventKind::AssistantRequest, "call-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((e.state, e.reason.as_deref()), (EventState::Dropped, Some("limit_reached")));
+        assert!(e.processed_at.is_some());
+        assert_eq!(store::pending_count(&db.conn, now + Duration::hours(1)).await.unwrap(), 0);
+    })
+    .await;
+}
