@@ -4,13 +4,17 @@
 //!
 //! 1. **Rentals**: every number whose monthly rental is due, including periods missed while
 //!    nothing ran ([`switchboard_numbers::rentals`]), in set-based batches with progress on stderr.
-//! 2. **Reservations**: release call-minute reservations never settled.
-//! 3. **Email identities**: re-check pending ones at SES, so "pending" turns into "verified"
+//! 2. **Inbound events**: provider webhooks stored but not processed — webhook-ingest stopped
+//!    after acknowledging them, or processing failed — more than a minute old (younger ones are
+//!    still in an ingest's queue). Before the reservations, so a late call report settles its
+//!    reservation instead of letting it expire.
+//! 3. **Reservations**: release call-minute reservations never settled.
+//! 4. **Email identities**: re-check pending ones at SES, so "pending" turns into "verified"
 //!    without anyone pressing Re-verify.
-//! 4. **Wallets**: raise a `wallet_negative` notification for each workspace below zero — once per
+//! 5. **Wallets**: raise a `wallet_negative` notification for each workspace below zero — once per
 //!    stretch below zero (the dedupe key names the workspace's latest credit).
 //!
-//! (Webhook retries and stored-but-unprocessed events join with the features that own them.)
+//! (Webhook retries join with the outgoing webhooks.)
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +23,7 @@ use clap::Parser;
 use sea_orm::DatabaseConnection;
 use switchboard_billing::{UsageService, ledger};
 use switchboard_channels::notifications::{self, NewNotification, NotificationKind};
+use switchboard_inbound::{InboundService, PendingSummary};
 use switchboard_numbers::rentals;
 use switchboard_runtime::{Binary, Settings};
 
@@ -86,6 +91,10 @@ async fn main() -> std::process::ExitCode {
 const RECHECK_LIMIT: u64 = 200;
 /// Reservations released per transaction.
 const EXPIRY_BATCH: u64 = 500;
+/// Stored inbound events processed per batch.
+const EVENTS_BATCH: u64 = 500;
+/// Inbound events younger than this are left to the webhook-ingest that stored them.
+const EVENTS_GRACE: Duration = Duration::from_secs(60);
 
 /// What a run works with.
 struct Jobs {
@@ -93,6 +102,7 @@ struct Jobs {
     settings: Settings,
     usage: UsageService,
     email: switchboard_email_identities::EmailService,
+    inbound: InboundService,
     batch_size: u64,
     dry_run: bool,
 }
@@ -109,7 +119,18 @@ async fn run(settings: Settings, cli: Cli) -> anyhow::Result<()> {
         settings.email_system_domain.clone(),
     );
     let usage = UsageService::new(db.clone(), tenancy, settings.currency, settings.usage);
-    let jobs = Jobs { db, settings, usage, email, batch_size: cli.batch_size, dry_run: cli.dry_run };
+    let inbound = InboundService::wire(switchboard_inbound::Wiring {
+        db: db.clone(),
+        prices: std::sync::Arc::new(switchboard_runtime::prices::price_list(&settings)?),
+        currency: settings.currency,
+        usage: settings.usage,
+        numbers: providers.numbers.clone(),
+        public_base_url: settings.public_base_url.clone(),
+        confirmer: std::sync::Arc::new(switchboard_webhook_auth::sns::HttpSubscriptionConfirmer::new(
+            switchboard_webhook_auth::sns::HttpSubscriptionConfirmer::DEFAULT_TIMEOUT,
+        )?),
+    });
+    let jobs = Jobs { db, settings, usage, email, inbound, batch_size: cli.batch_size, dry_run: cli.dry_run };
     let Some(every) = cli.every else {
         return jobs.run_once(cli.now.unwrap_or_else(Utc::now)).await;
     };
@@ -134,6 +155,7 @@ impl Jobs {
         eprintln!("billing-cron: run as of {}{mode}", now.to_rfc3339());
         let lines = [
             self.rentals(now).await?,
+            self.events(now).await?,
             self.reservations(now).await?,
             self.identities().await?,
             self.wallets().await?,
@@ -185,6 +207,32 @@ impl Jobs {
             s.numbers,
             self.money(s.amount),
             s.already_charged
+        ))
+    }
+
+    async fn events(&self, now: DateTime<Utc>) -> anyhow::Result<String> {
+        let before = now - chrono::Duration::from_std(EVENTS_GRACE)?;
+        if self.dry_run {
+            let n = self.inbound.pending_count(before).await?;
+            return Ok(format!("events: would process {n} stored inbound events"));
+        }
+        let mut all = PendingSummary::default();
+        loop {
+            let s = self.inbound.process_pending(before, EVENTS_BATCH).await?;
+            all.seen += s.seen;
+            all.processed += s.processed;
+            all.dropped += s.dropped;
+            all.unroutable += s.unroutable;
+            all.failed += s.failed;
+            all.retried += s.retried;
+            // A failed attempt stops the job: the next run retries, not this loop.
+            if s.seen < EVENTS_BATCH || s.retried > 0 {
+                break;
+            }
+        }
+        Ok(format!(
+            "events: processed {} stored inbound events ({} passed on, {} dropped, {} unroutable, {} failed, {} to retry)",
+            all.seen, all.processed, all.dropped, all.unroutable, all.failed, all.retried
         ))
     }
 
