@@ -10,13 +10,14 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use switchboard_api::{AppState, app, serve};
 use switchboard_core::db::Engine;
 use switchboard_core::{Ctx, NumberId, WorkspaceId};
+use switchboard_loadgen::{Figures, ms, open_loop};
 use switchboard_runtime::{Binary, Settings};
 
 fn knob(name: &str, default: u64) -> u64 {
@@ -91,16 +92,6 @@ async fn seed_numbers(db: &DatabaseConnection, ws: &WorkspaceId, agent: &str, co
     }
 }
 
-struct Figures {
-    sent: usize,
-    errors: usize,
-    seconds: f64,
-    p50: Duration,
-    p90: Duration,
-    p99: Duration,
-    max: Duration,
-}
-
 async fn run(engine: Engine, numbers: u64, rate: u64, seconds: u64) -> Figures {
     let db = switchboard_testkit::fresh(engine).await;
     let tenancy = switchboard_tenancy::TenancyService::new(db.conn.clone());
@@ -166,49 +157,11 @@ async fn run(engine: Engine, numbers: u64, rate: u64, seconds: u64) -> Figures {
         };
         client.get(url).bearer_auth(&key).send().await.unwrap().bytes().await.unwrap();
     }
-    let total = (rate * seconds) as usize;
-    let interval = Duration::from_nanos(1_000_000_000 / rate);
-    let started = Instant::now();
-    let mut tasks = Vec::with_capacity(total);
-    for i in 0..total {
-        let due = started + interval * i as u32;
-        tokio::time::sleep_until(due.into()).await;
-        let url = match &cursors[(i * 7919) % cursors.len()] {
-            Some(c) => format!("{base}/v1/numbers?limit=50&cursor={c}"),
-            None => format!("{base}/v1/numbers?limit=50"),
-        };
-        let (client, key) = (client.clone(), key.clone());
-        tasks.push(tokio::spawn(async move {
-            let ok = match client.get(url).bearer_auth(key).send().await {
-                Ok(res) => res.status().is_success() && res.bytes().await.is_ok(),
-                Err(_) => false,
-            };
-            (due.elapsed(), ok)
-        }));
-    }
-    let mut latencies = Vec::with_capacity(total);
-    let mut errors = 0;
-    for t in tasks {
-        let (latency, ok) = t.await.unwrap();
-        latencies.push(latency);
-        errors += usize::from(!ok);
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    Figures {
-        sent: total,
-        errors,
-        seconds,
-        p50: pct(0.50),
-        p90: pct(0.90),
-        p99: pct(0.99),
-        max: *latencies.last().unwrap(),
-    }
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+    let url = move |i: usize| match &cursors[(i * 7919) % cursors.len()] {
+        Some(c) => format!("{base}/v1/numbers?limit=50&cursor={c}"),
+        None => format!("{base}/v1/numbers?limit=50"),
+    };
+    open_loop(rate, Duration::from_secs(seconds), |i| client.get(url(i)).bearer_auth(&key)).await
 }
 
 fn main() {
@@ -228,7 +181,7 @@ fn main() {
             engine.name(),
             f.sent,
             f.errors,
-            f.sent as f64 / f.seconds,
+            f.rate(),
             ms(f.p50),
             ms(f.p90),
             ms(f.p99),
