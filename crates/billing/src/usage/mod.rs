@@ -72,18 +72,23 @@ impl UsageService {
     }
 
     /// Admits one SMS (inbound or outbound) keyed by its provider id, counting it and charging it
-    /// beyond the free tier — or refuses it, counting and charging nothing.
+    /// beyond the free tier — or refuses it, counting and charging nothing. A message admitted
+    /// before is answered as admitted (`duplicate`) even if the number has since been switched
+    /// off or reached its limit: reprocessing must find what was charged, not a refusal.
     pub async fn admit_sms(&self, meter: &Meter, message_id: &str, at: DateTime<Utc>) -> Result<SmsDecision> {
-        if !meter.enabled {
-            return Ok(SmsDecision::Refused(Refusal::NumberDisabled));
-        }
-        if !meter.sms_enabled {
-            return Ok(SmsDecision::Refused(Refusal::SmsDisabled));
-        }
-        if meter.monthly_sms_limit.is_some_and(|l| l <= 0) {
-            return Ok(SmsDecision::Refused(Refusal::LimitReached));
-        }
         let key = format!("sms:{message_id}");
+        let refusal = if !meter.enabled {
+            Some(Refusal::NumberDisabled)
+        } else if !meter.sms_enabled {
+            Some(Refusal::SmsDisabled)
+        } else if meter.monthly_sms_limit.is_some_and(|l| l <= 0) {
+            Some(Refusal::LimitReached)
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            return self.refuse_sms(&key, refusal).await;
+        }
         let period = Period::containing(at, meter.zone);
         let txn = self.db.begin().await?;
         let counted =
@@ -91,7 +96,7 @@ impl UsageService {
                 .await?;
         if counted.is_none() {
             txn.rollback().await?;
-            return Ok(SmsDecision::Refused(Refusal::LimitReached));
+            return self.refuse_sms(&key, Refusal::LimitReached).await;
         }
         let (_, workspace_sms) = store::count_workspace(&txn, &meter.workspace_id, period, 0, 1).await?;
         let free = workspace_sms <= self.settings.free_sms;
@@ -112,6 +117,14 @@ impl UsageService {
         }
         txn.commit().await?;
         Ok(SmsDecision::Admitted(SmsAdmission { period, free, charge: self.money(charge), duplicate: false }))
+    }
+
+    /// `refusal`, unless the message was admitted before.
+    async fn refuse_sms(&self, key: &str, refusal: Refusal) -> Result<SmsDecision> {
+        match store::find_record(&self.db, key).await? {
+            Some(_) => self.existing_sms(key).await,
+            None => Ok(SmsDecision::Refused(refusal)),
+        }
     }
 
     async fn existing_sms(&self, key: &str) -> Result<SmsDecision> {

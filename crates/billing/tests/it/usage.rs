@@ -254,6 +254,12 @@ async fn disabled_numbers_and_switched_off_services_admit_and_charge_nothing() {
             SmsDecision::Refused(Refusal::LimitReached)
         );
         assert_eq!(balance(&db, &s.ws).await, "-0.075", "the refused SMS cost nothing");
+        // Reprocessing an admitted message finds it admitted, whatever happened to the number since.
+        for later in [m.clone(), disabled.clone(), no_sms.clone()] {
+            let again = s.usage.admit_sms(&later, "SM3", now).await.unwrap();
+            assert!(matches!(&again, SmsDecision::Admitted(a) if a.duplicate), "{again:?}");
+        }
+        assert_eq!(balance(&db, &s.ws).await, "-0.075");
         let report = s.usage.report(&owner(&s.ws), Some("2026-11".parse().unwrap())).await.unwrap();
         assert_eq!(report.sms.used, 1);
     })
