@@ -23,8 +23,13 @@ mod entity;
 pub mod model;
 pub mod notifications;
 pub mod opt_outs;
+pub mod ports;
 pub mod service;
 
 pub use conversations::Channel;
 pub use model::{ChannelSettings, ChannelsPatch};
+pub use ports::{
+    MessageChannel, MessageSender, MessagingProviders, MetaMessenger, MetaPhoneNumber, OutgoingMessage,
+    SendRefusal, SentMessage, Verification, VerificationStatus, WhatsappSenderDirectory,
+};
 pub use service::{ChannelService, ChannelSnapshot, snapshot};

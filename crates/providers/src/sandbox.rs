@@ -13,6 +13,9 @@
 //! - release / configure webhooks of an unknown sid, update / remove of an unknown Vapi id: `NotFound`.
 //! - Vapi import of a number not bought here: `Rejected` (Vapi cannot reach it in the Twilio account).
 //! - WhatsApp: mobile numbers register as `Registered`, all others as `Pending`.
+//! - Messages (Twilio SMS and WhatsApp, Meta's Cloud API) and WhatsApp sender checks, with their
+//!   own failures on demand (`[messaging]`): see [`messaging`]. Accepted messages are kept, in
+//!   order, for tests to look at ([`Sandbox::sent_messages`]).
 //!
 //! Ids are deterministic: a hash of the number and how often it was bought (imported, …) before,
 //! so reruns of the same scenario produce the same `PN…`, Vapi and `XE…` ids.
@@ -30,6 +33,11 @@ use switchboard_numbers::{
 };
 
 use crate::{non_empty, truncate};
+
+pub mod messaging;
+
+pub use messaging::SandboxMessage;
+use messaging::{MessagingFile, MessagingRules};
 
 /// The default inventory, embedded so the working directory does not matter.
 pub const DEFAULT_TOML: &str = include_str!("../../../fixtures/sandbox.toml");
@@ -66,6 +74,7 @@ impl fmt::Debug for Sandbox {
 struct Catalog {
     offers: Vec<Offer>,
     failures: Failures,
+    messaging: MessagingRules,
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +108,8 @@ struct State {
     senders: BTreeMap<E164, SenderRegistration>,
     /// How many ids were handed out per (kind, number), for deterministic fresh ids.
     issued: BTreeMap<(&'static str, E164), u32>,
+    /// Messages accepted, oldest first.
+    messages: Vec<SandboxMessage>,
 }
 
 #[derive(Debug, Clone)]
@@ -188,6 +199,11 @@ impl Sandbox {
     /// The last WhatsApp registration of `number`.
     pub fn sender_of(&self, number: &E164) -> Option<SenderRegistration> {
         self.state().senders.get(number).cloned()
+    }
+
+    /// Every message accepted so far (Twilio and Meta), oldest first.
+    pub fn sent_messages(&self) -> Vec<SandboxMessage> {
+        self.state().messages.clone()
     }
 }
 
@@ -371,6 +387,8 @@ fn uuid_shaped(hex: &str) -> String {
 struct SandboxFile {
     #[serde(default)]
     failures: FailuresFile,
+    #[serde(default)]
+    messaging: MessagingFile,
     countries: BTreeMap<String, CountryFile>,
 }
 
@@ -493,8 +511,10 @@ impl SandboxFile {
                 return Err(err(format!("failure prefix `{prefix}` must be + and digits")));
             }
         }
+        let messaging = self.messaging.into_rules().map_err(err)?;
         Ok(Catalog {
             offers,
+            messaging,
             failures: Failures {
                 vapi_import_rejected: failures.vapi_import_rejected,
                 whatsapp_rejected: failures.whatsapp_rejected,

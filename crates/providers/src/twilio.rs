@@ -1,6 +1,7 @@
 //! Twilio: buying, wiring and releasing numbers (REST 2010-04-01) and registering WhatsApp senders
-//! (Messaging v2). HTTP Basic auth `AccountSid:AuthToken` on every request; every 2010 path ends
-//! in `.json` (without it Twilio answers XML).
+//! (Messaging v2); sending messages and checking WhatsApp senders are in [`messaging`]. HTTP Basic
+//! auth `AccountSid:AuthToken` on every request; every 2010 path ends in `.json` (without it
+//! Twilio answers XML).
 //!
 //! **Area codes outside the US and Canada.** Twilio's `AreaCode` filter only works for US/CA. For
 //! every other country the area code becomes a `Contains` pattern anchored at the start of the
@@ -30,6 +31,8 @@ use switchboard_numbers::{
 };
 
 use crate::{ConfigError, http, non_empty, truncate};
+
+pub mod messaging;
 
 const PROVIDER: &str = "twilio";
 
