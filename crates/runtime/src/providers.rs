@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use switchboard_channels::MessagingProviders;
 use switchboard_email_identities::{EmailIdentityProvider, EmailSender};
 use switchboard_numbers::NumberProviders;
-use switchboard_providers::{Sandbox, SandboxSes, SesClient, SesConfig, TwilioConfig, VapiConfig};
+use switchboard_providers::{
+    MetaConfig, Sandbox, SandboxSes, SesClient, SesConfig, TwilioConfig, VapiConfig,
+};
 
 use crate::settings::{ProviderMode, Settings};
 
@@ -30,6 +33,8 @@ pub struct ProviderSet {
     pub numbers: NumberProviders,
     pub email_identities: Arc<dyn EmailIdentityProvider>,
     pub email_sender: Arc<dyn EmailSender>,
+    /// Sending messages (Twilio, Meta) and checking WhatsApp connections.
+    pub messaging: MessagingProviders,
 }
 
 impl std::fmt::Debug for ProviderSet {
@@ -39,9 +44,11 @@ impl std::fmt::Debug for ProviderSet {
 }
 
 impl ProviderSet {
-    /// The sandbox's simulations (the embedded default, and most tests).
+    /// The sandbox's simulations (the embedded default, and most tests). Messaging runs on the
+    /// same `numbers` sandbox, so keep a clone of it to look at the messages sent.
     pub fn sandbox(numbers: Sandbox, email: SandboxSes) -> Self {
         Self {
+            messaging: switchboard_providers::sandbox_messaging(numbers.clone()),
             numbers: switchboard_providers::sandbox(numbers),
             email_identities: Arc::new(email.clone()),
             email_sender: Arc::new(email),
@@ -61,10 +68,16 @@ pub fn provider_set_for(settings: &Settings) -> Result<ProviderSet, ProvidersErr
                 credentials: None,
                 timeout: TIMEOUT,
             })?);
+            let meta = MetaConfig {
+                base_url: settings.meta.graph_base_url.clone(),
+                api_version: settings.meta.graph_api_version.clone(),
+                timeout: TIMEOUT,
+            };
             Ok(ProviderSet {
                 numbers: providers_for(settings)?,
                 email_identities: ses.clone(),
                 email_sender: ses,
+                messaging: switchboard_providers::live_messaging(twilio_config(settings, TIMEOUT), meta)?,
             })
         }
     }
@@ -76,13 +89,7 @@ pub fn providers_for(settings: &Settings) -> Result<NumberProviders, ProvidersEr
     Ok(match settings.providers {
         ProviderMode::Sandbox => switchboard_providers::sandbox(Sandbox::embedded()?),
         ProviderMode::Live => switchboard_providers::live(
-            TwilioConfig {
-                base_url: settings.twilio.base_url.clone(),
-                messaging_base_url: settings.twilio.messaging_base_url.clone(),
-                account_sid: settings.twilio.account_sid.clone(),
-                auth_token: settings.twilio.auth_token.clone(),
-                timeout: TIMEOUT,
-            },
+            twilio_config(settings, TIMEOUT),
             VapiConfig {
                 base_url: settings.vapi.base_url.clone(),
                 // Live settings cannot load without an API key.
@@ -94,4 +101,14 @@ pub fn providers_for(settings: &Settings) -> Result<NumberProviders, ProvidersEr
             },
         )?,
     })
+}
+
+fn twilio_config(settings: &Settings, timeout: Duration) -> TwilioConfig {
+    TwilioConfig {
+        base_url: settings.twilio.base_url.clone(),
+        messaging_base_url: settings.twilio.messaging_base_url.clone(),
+        account_sid: settings.twilio.account_sid.clone(),
+        auth_token: settings.twilio.auth_token.clone(),
+        timeout,
+    }
 }

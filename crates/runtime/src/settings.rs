@@ -93,6 +93,7 @@ base_url = "https://api.vapi.ai"
 
 [meta]
 graph_base_url = "https://graph.facebook.com"
+graph_api_version = "v23.0"
 
 [billing]
 currency = "EUR"
@@ -128,6 +129,7 @@ const KNOWN_KEYS: &[&str] = &[
     "ses.region",
     "ses.sns_topic_arns",
     "meta.graph_base_url",
+    "meta.graph_api_version",
     "meta.app_secret",
     "meta.verify_token",
     "billing.currency",
@@ -251,6 +253,8 @@ pub struct SesSettings {
 #[derive(Debug, Clone)]
 pub struct MetaSettings {
     pub graph_base_url: String,
+    /// The Graph API version in every Cloud API path, `v23.0`.
+    pub graph_api_version: String,
     pub app_secret: Option<SecretString>,
     pub verify_token: Option<SecretString>,
 }
@@ -574,6 +578,12 @@ impl Reader {
         let ses = SesSettings { endpoint_url: ses_endpoint, region: ses_region, sns_topic_arns };
         let meta = MetaSettings {
             graph_base_url: self.url("meta.graph_base_url", "https://graph.facebook.com"),
+            graph_api_version: self.parse("meta.graph_api_version", "v23.0".to_owned(), |v| {
+                match switchboard_providers::meta::is_api_version(v) {
+                    true => Ok(v.to_owned()),
+                    false => Err(format!("`{v}` is not a Graph API version such as v23.0")),
+                }
+            }),
             app_secret: self
                 .secret("meta.app_secret")
                 .or_else(|| (!live).then(|| SANDBOX_META_SECRET.into())),

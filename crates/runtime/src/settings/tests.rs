@@ -59,6 +59,7 @@ fn each_documented_key_overrides_its_default() {
         ("APP__SES__ENDPOINT_URL", "http://127.0.0.1:9004"),
         ("APP__SES__REGION", "eu-west-1"),
         ("APP__META__GRAPH_BASE_URL", "http://127.0.0.1:9005"),
+        ("APP__META__GRAPH_API_VERSION", "v24.0"),
         ("APP__META__APP_SECRET", "ms"),
         ("APP__META__VERIFY_TOKEN", "mv"),
         ("APP__BILLING__CURRENCY", "CHF"),
@@ -86,6 +87,7 @@ fn each_documented_key_overrides_its_default() {
     assert_eq!(s.ses.endpoint_url.as_deref(), Some("http://127.0.0.1:9004"));
     assert_eq!(s.ses.region.as_deref(), Some("eu-west-1"));
     assert_eq!(s.meta.graph_base_url, "http://127.0.0.1:9005");
+    assert_eq!(s.meta.graph_api_version, "v24.0");
     assert_eq!(s.meta.app_secret.unwrap().expose_secret(), "ms");
     assert_eq!(s.meta.verify_token.unwrap().expose_secret(), "mv");
     assert_eq!(s.currency.as_str(), "CHF");
@@ -162,6 +164,7 @@ fn every_bad_value_is_reported_at_once() {
         ("APP__AUTH__ADMIN_TOKEN", "short"),
         ("APP__TWILIO__BASE_URL", "ftp://twilio"),
         ("APP__EMAIL__SYSTEM_DOMAIN", "not a domain"),
+        ("APP__META__GRAPH_API_VERSION", "23.0"),
     ])
     .unwrap_err();
     for key in [
@@ -175,6 +178,7 @@ fn every_bad_value_is_reported_at_once() {
         "auth.admin_token",
         "twilio.base_url",
         "email.system_domain",
+        "meta.graph_api_version",
     ] {
         assert!(err.names(key), "{key} not reported in {err}");
     }
