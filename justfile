@@ -56,6 +56,10 @@ bench-rentals:
 bench-admission:
     cargo bench -p switchboard-billing --bench admission
 
+# Signed inbound-SMS throughput of the real webhook-ingest binary vs a bare axum handler.
+bench-ingest:
+    cargo bench -p switchboard-webhook-ingest --bench ingest
+
 # Formatting and lints as CI runs them.
 lint:
     cargo fmt --all --check
