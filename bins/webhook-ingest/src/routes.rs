@@ -78,7 +78,7 @@ async fn store(state: &IngestState, provider: &'static str, events: Vec<NewEvent
                 if event.kind.is_answered_at_once() {
                     continue;
                 }
-                state.processor.enqueue(event);
+                state.processor.enqueue(event).await;
             }
             Persisted::Duplicate => {
                 metrics::counter!("webhook_events_total", "provider" => provider, "outcome" => "duplicate")

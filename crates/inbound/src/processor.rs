@@ -55,14 +55,21 @@ impl Processor {
         (Self { queue }, Workers(handles))
     }
 
-    /// Queues `event` for processing; false when the queue is full (the sweep will take it).
-    pub fn enqueue(&self, event: StoredEvent) -> bool {
-        match self.queue.try_send(event) {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::debug!(error = %e, "processing queue full; the sweep will process the event");
+    /// Queues `event` for processing, waiting up to [`Processor::ENQUEUE_WAIT`] for room; false
+    /// when the queue stayed full (the sweep will take the event). The wait is backpressure: under
+    /// sustained overload answers slow down to the rate events are processed, instead of events
+    /// piling up for the sweep (which takes them only after its grace period).
+    pub async fn enqueue(&self, event: StoredEvent) -> bool {
+        match tokio::time::timeout(Self::ENQUEUE_WAIT, self.queue.send(event)).await {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) | Err(_) => {
+                tracing::debug!("processing queue full; the sweep will process the event");
                 false
             }
         }
     }
+
+    /// How long a request waits for room in a full queue before leaving its event to the sweep
+    /// (the event is already stored; providers wait 10–15 s for an answer).
+    pub const ENQUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 }
