@@ -24,6 +24,8 @@ use sha2::{Digest, Sha256};
 use switchboard_agents::AgentService;
 use switchboard_billing::{BillingService, PriceList, UsageService};
 use switchboard_channels::ChannelService;
+use switchboard_channels::notifications::NotificationService;
+use switchboard_channels::webhooks::WebhookService;
 use switchboard_email_identities::EmailService;
 use switchboard_forwarding::ForwardingService;
 use switchboard_numbers::NumberService;
@@ -53,6 +55,8 @@ pub struct AppState {
     pub forwarding: ForwardingService,
     pub channels: ChannelService,
     pub email: EmailService,
+    pub notifications: NotificationService,
+    pub webhooks: WebhookService,
     /// SHA-256 of the platform admin token; `None` turns the admin API off.
     pub admin_token_hash: Option<[u8; 32]>,
     pub metrics: PrometheusHandle,
@@ -97,6 +101,8 @@ impl AppState {
             settings.email_system_domain.clone(),
         );
         let channels = ChannelService::new(db.clone(), agents.clone(), email.clone());
+        let notifications = NotificationService::new(db.clone());
+        let webhooks = WebhookService::new(db.clone(), agents.clone());
         let numbers = NumberService::new(
             db.clone(),
             tenancy.clone(),
@@ -118,6 +124,8 @@ impl AppState {
             forwarding,
             channels,
             email,
+            notifications,
+            webhooks,
             admin_token_hash,
             metrics: switchboard_runtime::metrics::prometheus(),
             settings: Arc::new(settings),
@@ -153,6 +161,15 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::api_keys::get, routes::api_keys::revoke))
         .routes(routes!(routes::agents::list, routes::agents::create))
         .routes(routes!(routes::agents::get, routes::agents::update, routes::agents::delete))
+        .routes(routes!(routes::notifications::list))
+        .routes(routes!(routes::notifications::read_all))
+        .routes(routes!(routes::notifications::get))
+        .routes(routes!(routes::notifications::read))
+        .routes(routes!(routes::webhooks::secret))
+        .routes(routes!(routes::webhooks::rotate))
+        .routes(routes!(routes::webhooks::list))
+        .routes(routes!(routes::webhooks::get))
+        .routes(routes!(routes::webhooks::replay))
         .split_for_parts()
 }
 

@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         (name = "email", description = "Inbound aliases, reply-from senders and their SES verification"),
         (name = "forwarding", description = "Call-forwarding targets with opening hours"),
         (name = "billing", description = "Wallet and ledger (owner, admin)"),
+        (name = "notifications", description = "The workspace's notification inbox (any role reads and marks read)"),
+        (name = "webhooks", description = "Signed notification webhooks: the per-agent secret (owners) and the delivery log with replay"),
     )
 )]
 pub struct ApiDoc;

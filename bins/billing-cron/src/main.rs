@@ -13,8 +13,11 @@
 //!    without anyone pressing Re-verify.
 //! 5. **Wallets**: raise a `wallet_negative` notification for each workspace below zero — once per
 //!    stretch below zero (the dedupe key names the workspace's latest credit).
-//!
-//! (Webhook retries join with the outgoing webhooks.)
+//! 6. **Webhooks**: due notification-webhook attempts — the first attempt of each notification
+//!    raised since the last run, and the retries whose backoff elapsed — then queued notification
+//!    mail ([`switchboard_channels::webhooks`]). Last, so a notification raised by an earlier job
+//!    of this run goes out in this run. Each attempt is claimed by a conditional update, so
+//!    concurrent runs never make the same attempt twice.
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +26,7 @@ use clap::Parser;
 use sea_orm::DatabaseConnection;
 use switchboard_billing::{UsageService, ledger};
 use switchboard_channels::notifications::{self, NewNotification, NotificationKind};
+use switchboard_channels::webhooks::WebhookDispatcher;
 use switchboard_inbound::{InboundService, PendingSummary};
 use switchboard_numbers::rentals;
 use switchboard_runtime::{Binary, Settings};
@@ -95,6 +99,8 @@ const EXPIRY_BATCH: u64 = 500;
 const EVENTS_BATCH: u64 = 500;
 /// Inbound events younger than this are left to the webhook-ingest that stored them.
 const EVENTS_GRACE: Duration = Duration::from_secs(60);
+/// Webhook attempts (and mails) per batch.
+const WEBHOOK_BATCH: u64 = 200;
 
 /// What a run works with.
 struct Jobs {
@@ -103,6 +109,7 @@ struct Jobs {
     usage: UsageService,
     email: switchboard_email_identities::EmailService,
     inbound: InboundService,
+    webhooks: WebhookDispatcher,
     batch_size: u64,
     dry_run: bool,
 }
@@ -130,7 +137,24 @@ async fn run(settings: Settings, cli: Cli) -> anyhow::Result<()> {
             switchboard_webhook_auth::sns::HttpSubscriptionConfirmer::DEFAULT_TIMEOUT,
         )?),
     });
-    let jobs = Jobs { db, settings, usage, email, inbound, batch_size: cli.batch_size, dry_run: cli.dry_run };
+    // Notification mail comes from the platform's own domain, which the operator verifies at SES.
+    let mail_from = settings.email_system_domain.as_ref().map(|d| format!("notifications@{d}"));
+    let webhooks = WebhookDispatcher::new(
+        db.clone(),
+        switchboard_outbound::SafeClient::builder().build()?,
+        providers.email_sender.clone(),
+        mail_from,
+    );
+    let jobs = Jobs {
+        db,
+        settings,
+        usage,
+        email,
+        inbound,
+        webhooks,
+        batch_size: cli.batch_size,
+        dry_run: cli.dry_run,
+    };
     let Some(every) = cli.every else {
         return jobs.run_once(cli.now.unwrap_or_else(Utc::now)).await;
     };
@@ -159,6 +183,7 @@ impl Jobs {
             self.reservations(now).await?,
             self.identities().await?,
             self.wallets().await?,
+            self.webhooks(now).await?,
         ];
         for line in &lines {
             eprintln!("  {line}");
@@ -288,6 +313,37 @@ impl Jobs {
             raised += u64::from(new);
         }
         Ok(format!("wallets: {} below zero, {raised} newly notified", negative.len()))
+    }
+
+    async fn webhooks(&self, now: DateTime<Utc>) -> anyhow::Result<String> {
+        if self.dry_run {
+            let n = self.webhooks.due_count(now).await?;
+            return Ok(format!("webhooks: would attempt {n} due deliveries"));
+        }
+        let mut all = switchboard_channels::webhooks::DispatchSummary::default();
+        loop {
+            let s = self.webhooks.run_due(now, WEBHOOK_BATCH).await?;
+            all.attempted += s.attempted;
+            all.succeeded += s.succeeded;
+            all.retrying += s.retrying;
+            all.failed += s.failed;
+            all.endpoints_disabled += s.endpoints_disabled;
+            all.mails_sent += s.mails_sent;
+            all.mails_failed += s.mails_failed;
+            if s.attempted < WEBHOOK_BATCH {
+                break;
+            }
+        }
+        Ok(format!(
+            "webhooks: {} attempts ({} delivered, {} to retry, {} failed), {} endpoints disabled; {} mails sent, {} failed",
+            all.attempted,
+            all.succeeded,
+            all.retrying,
+            all.failed,
+            all.endpoints_disabled,
+            all.mails_sent,
+            all.mails_failed
+        ))
     }
 }
 

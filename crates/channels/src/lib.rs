@@ -4,10 +4,13 @@
 //! switch, the Vapi assistant id, the tool and notification webhook addresses and the
 //! notification email; the notification inbox ([`notifications`]); and the storage of
 //! conversations ([`conversations`]) and opt-outs ([`opt_outs`]) that webhook-ingest appends to
-//! (their API, and outgoing webhooks, come with the conversations feature).
+//! (their API comes with the conversations feature); the signed notification webhooks, their
+//! retries and delivery log, and notification mail ([`webhooks`]).
 //!
 //! **Tables**: `agent_channels` (one row per agent, made on the first change; absent = defaults),
-//! `notifications`, `conversations`, `conversation_messages`, `opt_outs`.
+//! `notifications`, `conversations`, `conversation_messages`, `opt_outs`; for outgoing
+//! notification webhooks and mail ([`webhooks`]): `webhook_endpoints`, `webhook_deliveries`,
+//! `webhook_attempts`, `notification_emails`.
 //! The WhatsApp number itself lives on the agent, where provisioning fills it in.
 //!
 //! **Invariants**
@@ -25,6 +28,7 @@ pub mod notifications;
 pub mod opt_outs;
 pub mod ports;
 pub mod service;
+pub mod webhooks;
 
 pub use conversations::Channel;
 pub use model::{ChannelSettings, ChannelsPatch};

@@ -121,6 +121,10 @@ define_id!(
     NotificationId, "ntf", "notification"
 );
 define_id!(
+    /// One notification's delivery to an agent's notification webhook (all its attempts).
+    WebhookDeliveryId, "whd", "webhook delivery"
+);
+define_id!(
     /// A provider webhook event as webhook-ingest stored it.
     InboundEventId, "evt", "inbound event"
 );

@@ -42,7 +42,7 @@ pub use ctx::{Ctx, Permission, Principal, Role};
 pub use error::{DomainError, Error, ErrorKind, FieldError};
 pub use id::{
     AgentId, ApiKeyId, ConversationId, ForwardingTargetId, InboundEventId, LedgerEntryId, MessageId,
-    NotificationId, NumberId, OptOutId, PhoneLineId, WorkspaceId,
+    NotificationId, NumberId, OptOutId, PhoneLineId, WebhookDeliveryId, WorkspaceId,
 };
 pub use language::Language;
 pub use money::{Amount, Currency, Money};

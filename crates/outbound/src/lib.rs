@@ -13,7 +13,10 @@
 //! 5. connect and total timeouts bound every request.
 //!
 //! The resolver and the address rule can be replaced ([`SafeClient::builder`]) so tests can
-//! prove each refusal against a local listener without touching real DNS.
+//! prove each refusal against a local listener without touching real DNS, and
+//! [`SafeClientBuilder::plain_http_for_tests`] lets a test reach a plain-http mock server. These
+//! are builder calls in code only: no setting of any binary reaches them, so a deployment cannot
+//! turn the checks off.
 //!
 //! [`PublicUrl`]: switchboard_core::net::PublicUrl
 //! [`is_public_ip`]: switchboard_core::net::is_public_ip
@@ -119,6 +122,7 @@ pub struct SafeClientBuilder {
     allowed: AddressRule,
     timeout: Duration,
     connect_timeout: Duration,
+    plain_http: bool,
 }
 
 impl std::fmt::Debug for SafeClientBuilder {
@@ -150,6 +154,13 @@ impl SafeClientBuilder {
         self
     }
 
+    /// Tests only: send to `http://` what the (https-only) URL names, so a wiremock server on
+    /// loopback can answer. Combine with [`Self::lookup`] and [`Self::allow_addresses`].
+    pub fn plain_http_for_tests(mut self) -> Self {
+        self.plain_http = true;
+        self
+    }
+
     pub fn build(self) -> Result<SafeClient, OutboundError> {
         let allowed = self.allowed.clone();
         let redirects = reqwest::redirect::Policy::custom(move |attempt| {
@@ -166,7 +177,7 @@ impl SafeClientBuilder {
             .no_proxy()
             .build()
             .map_err(|e| OutboundError::Other(e.to_string()))?;
-        Ok(SafeClient { http, allowed: self.allowed, timeout: self.timeout })
+        Ok(SafeClient { http, allowed: self.allowed, timeout: self.timeout, plain_http: self.plain_http })
     }
 }
 
@@ -176,6 +187,7 @@ pub struct SafeClient {
     http: reqwest::Client,
     allowed: AddressRule,
     timeout: Duration,
+    plain_http: bool,
 }
 
 impl std::fmt::Debug for SafeClient {
@@ -191,6 +203,7 @@ impl SafeClient {
             allowed: Arc::new(is_public_ip),
             timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
+            plain_http: false,
         }
     }
 
@@ -206,8 +219,12 @@ impl SafeClient {
         {
             return Err(OutboundError::Refused(format!("{ip} is not public")));
         }
-        let mut request =
-            self.http.post(url.as_url().clone()).header("content-type", "application/json").body(body);
+        let mut target = url.as_url().clone();
+        if self.plain_http {
+            // Only reachable through `plain_http_for_tests`.
+            let _ = target.set_scheme("http");
+        }
+        let mut request = self.http.post(target).header("content-type", "application/json").body(body);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }

@@ -6,8 +6,10 @@ pub mod billing;
 pub mod channels;
 pub mod email;
 pub mod forwarding;
+pub mod notifications;
 pub mod numbers;
 pub mod phone_lines;
+pub mod webhooks;
 pub mod workspaces;
 
 use serde::{Deserialize, Serialize};
