@@ -20,6 +20,7 @@ mod m20261125_000006_agent_channels;
 mod m20261125_000007_email;
 mod m20261125_000008_usage;
 mod m20261125_000009_inbound;
+mod m20261125_000010_whatsapp_connections;
 mod m20261125_000011_webhook_deliveries;
 
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_email::Migration),
             Box::new(m20261125_000008_usage::Migration),
             Box::new(m20261125_000009_inbound::Migration),
+            Box::new(m20261125_000010_whatsapp_connections::Migration),
             Box::new(m20261125_000011_webhook_deliveries::Migration),
         ]
     }

@@ -25,7 +25,9 @@ use switchboard_agents::AgentService;
 use switchboard_billing::{BillingService, PriceList, UsageService};
 use switchboard_channels::ChannelService;
 use switchboard_channels::notifications::NotificationService;
+use switchboard_channels::opt_outs::OptOutService;
 use switchboard_channels::webhooks::WebhookService;
+use switchboard_channels::{ConversationService, WhatsappService};
 use switchboard_email_identities::EmailService;
 use switchboard_forwarding::ForwardingService;
 use switchboard_numbers::NumberService;
@@ -55,6 +57,9 @@ pub struct AppState {
     pub forwarding: ForwardingService,
     pub channels: ChannelService,
     pub email: EmailService,
+    pub whatsapp: WhatsappService,
+    pub conversations: ConversationService,
+    pub opt_outs: OptOutService,
     pub notifications: NotificationService,
     pub webhooks: WebhookService,
     /// SHA-256 of the platform admin token; `None` turns the admin API off.
@@ -111,6 +116,18 @@ impl AppState {
             providers.numbers,
             &settings.public_base_url,
         );
+        let sealer = switchboard_core::secret_box::Sealer::new(settings.encryption_key.clone());
+        let whatsapp =
+            WhatsappService::new(db.clone(), agents.clone(), sealer.clone(), providers.messaging.clone());
+        let conversations = ConversationService::new(
+            db.clone(),
+            numbers.clone(),
+            usage.clone(),
+            providers.messaging.clone(),
+            sealer,
+            Some(&settings.public_base_url),
+        );
+        let opt_outs = OptOutService::new(db.clone());
         let admin_token_hash =
             settings.admin_token.as_ref().map(|t| Sha256::digest(t.expose_secret().as_bytes()).into());
         Self {
@@ -124,6 +141,9 @@ impl AppState {
             forwarding,
             channels,
             email,
+            whatsapp,
+            conversations,
+            opt_outs,
             notifications,
             webhooks,
             admin_token_hash,
@@ -161,6 +181,23 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::api_keys::get, routes::api_keys::revoke))
         .routes(routes!(routes::agents::list, routes::agents::create))
         .routes(routes!(routes::agents::get, routes::agents::update, routes::agents::delete))
+        .routes(routes!(routes::whatsapp::list, routes::whatsapp::create))
+        .routes(routes!(routes::whatsapp::get, routes::whatsapp::update, routes::whatsapp::delete))
+        .routes(routes!(routes::whatsapp::restore))
+        .routes(routes!(routes::whatsapp::verify))
+        .routes(routes!(routes::conversations::list))
+        .routes(routes!(
+            routes::conversations::get,
+            routes::conversations::update,
+            routes::conversations::delete
+        ))
+        .routes(routes!(routes::conversations::close))
+        .routes(routes!(routes::conversations::archive))
+        .routes(routes!(routes::conversations::reopen))
+        .routes(routes!(routes::conversations::escalate))
+        .routes(routes!(routes::conversations::send))
+        .routes(routes!(routes::opt_outs::list, routes::opt_outs::create))
+        .routes(routes!(routes::opt_outs::delete))
         .routes(routes!(routes::notifications::list))
         .routes(routes!(routes::notifications::read_all))
         .routes(routes!(routes::notifications::get))

@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         (name = "email", description = "Inbound aliases, reply-from senders and their SES verification"),
         (name = "forwarding", description = "Call-forwarding targets with opening hours"),
         (name = "billing", description = "Wallet and ledger (owner, admin)"),
+        (name = "whatsapp", description = "WhatsApp connections: Twilio senders and Meta phone numbers, with Verify"),
+        (name = "conversations", description = "Conversations, replies through the provider, and opt-outs"),
         (name = "notifications", description = "The workspace's notification inbox (any role reads and marks read)"),
         (name = "webhooks", description = "Signed notification webhooks: the per-agent secret (owners) and the delivery log with replay"),
     )

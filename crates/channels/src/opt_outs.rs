@@ -168,3 +168,149 @@ mod tests {
         }
     }
 }
+
+/// An opt-out as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct OptOut {
+    pub id: OptOutId,
+    pub channel: Channel,
+    /// E.164 for SMS and WhatsApp, an address for email.
+    pub contact: String,
+    /// `keyword`, `provider_refusal`, `bounce`, `complaint` or `manual`.
+    pub source: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<Model> for OptOut {
+    fn from(m: Model) -> Self {
+        Self {
+            id: m.id,
+            channel: Channel::parse(&m.channel).unwrap_or(Channel::Sms),
+            contact: m.contact,
+            source: m.source,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// `POST /v1/opt-outs` and the body of `DELETE`'s query.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOptOut {
+    pub channel: Channel,
+    /// E.164 for SMS and WhatsApp (normalised), an email address for email.
+    pub contact: String,
+}
+
+/// `GET /v1/opt-outs` filters.
+#[derive(Debug, Clone, Default)]
+pub struct OptOutFilter {
+    pub channel: Option<Channel>,
+    pub contact: Option<String>,
+}
+
+/// The workspace's opt-outs through the API (SPEC §11): anyone may list and add (honouring a
+/// request never needs an admin); removing one — messaging someone who said STOP again — needs
+/// `channels_write` (owner, admin).
+#[derive(Debug, Clone)]
+pub struct OptOutService {
+    db: sea_orm::DatabaseConnection,
+}
+
+fn normalise(channel: Channel, contact: &str) -> Result<String, switchboard_core::Error> {
+    match channel {
+        Channel::Sms | Channel::Whatsapp => switchboard_core::E164::parse(contact.trim())
+            .map(|n| n.to_string())
+            .map_err(|e| switchboard_core::Error::invalid("contact", e.to_string())),
+        Channel::Email => switchboard_core::email::EmailAddress::parse(contact.trim())
+            .map(|e| e.to_string())
+            .map_err(|e| switchboard_core::Error::invalid("contact", e.to_string())),
+    }
+}
+
+impl OptOutService {
+    pub fn new(db: sea_orm::DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    pub async fn list(
+        &self,
+        ctx: &switchboard_core::Ctx,
+        filter: &OptOutFilter,
+        page: &switchboard_core::PageRequest,
+    ) -> switchboard_core::Result<switchboard_core::Page<OptOut>> {
+        use sea_orm::{QueryOrder, QuerySelect};
+        ctx.require(switchboard_core::Permission::Read)?;
+        let mut q = Entity::find().filter(Column::WorkspaceId.eq(ctx.workspace_id().clone()));
+        if let Some(channel) = filter.channel {
+            q = q.filter(Column::Channel.eq(channel.as_str()));
+        }
+        if let Some(contact) = &filter.contact {
+            let contact = match filter.channel {
+                Some(channel) => normalise(channel, contact)?,
+                None => switchboard_core::E164::parse(contact.trim())
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|_| contact.trim().to_owned()),
+            };
+            q = q.filter(Column::Contact.eq(contact));
+        }
+        if let Some(after) = &page.after {
+            q = q.filter(Column::Id.gt(after.as_str()));
+        }
+        let rows = q.order_by_asc(Column::Id).limit(page.fetch_limit()).all(&self.db).await?;
+        Ok(switchboard_core::Page::from_rows(rows, page, |m| m.id.to_string()).map(OptOut::from))
+    }
+
+    /// Opts the contact out; an existing opt-out is answered as it is (`false`: not new).
+    pub async fn add(
+        &self,
+        ctx: &switchboard_core::Ctx,
+        input: NewOptOut,
+    ) -> switchboard_core::Result<(OptOut, bool)> {
+        ctx.require(switchboard_core::Permission::ConversationsManage)?;
+        let contact = normalise(input.channel, &input.contact)?;
+        let ws = ctx.workspace_id();
+        let row = Model {
+            id: OptOutId::new(),
+            workspace_id: ws.clone(),
+            channel: input.channel.as_str().to_owned(),
+            contact: contact.clone(),
+            source: "manual".into(),
+            created_at: switchboard_core::time::now(),
+        };
+        let inserted = Entity::insert(row.into_active_model())
+            .on_conflict(
+                OnConflict::columns([Column::WorkspaceId, Column::Channel, Column::Contact])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await?;
+        let stored = Entity::find()
+            .filter(Column::WorkspaceId.eq(ws.clone()))
+            .filter(Column::Channel.eq(input.channel.as_str()))
+            .filter(Column::Contact.eq(contact))
+            .one(&self.db)
+            .await?
+            .ok_or(switchboard_core::Error::not_found("opt-out"))?;
+        if inserted > 0 {
+            tracing::info!(channel = input.channel.as_str(), "contact opted out by API");
+        }
+        Ok((stored.into(), inserted > 0))
+    }
+
+    /// Removes an opt-out by id (the contact may be messaged again).
+    pub async fn remove(&self, ctx: &switchboard_core::Ctx, id: &OptOutId) -> switchboard_core::Result<()> {
+        ctx.require(switchboard_core::Permission::ChannelsWrite)?;
+        let r = Entity::delete_many()
+            .filter(Column::WorkspaceId.eq(ctx.workspace_id().clone()))
+            .filter(Column::Id.eq(id.clone()))
+            .exec(&self.db)
+            .await?;
+        if r.rows_affected == 0 {
+            return Err(switchboard_core::Error::not_found("opt-out"));
+        }
+        tracing::info!(opt_out_id = %id, "opt-out removed by API");
+        Ok(())
+    }
+}

@@ -124,6 +124,7 @@ pub trait MetaMessenger: Send + Sync {
 /// The verdict of a connection check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ConnectionVerificationStatus)]
 pub enum VerificationStatus {
     /// The sender answers and can send.
     Verified,

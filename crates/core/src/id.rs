@@ -140,6 +140,10 @@ define_id!(
     /// A contact's opt-out of a channel.
     OptOutId, "opt", "opt-out"
 );
+define_id!(
+    /// A WhatsApp connection: a Twilio sender or a Meta phone number id, and its agent.
+    WhatsappConnectionId, "wac", "WhatsApp connection"
+);
 
 #[cfg(test)]
 mod tests {

@@ -34,6 +34,7 @@ pub mod patch;
 pub mod period;
 pub mod phone;
 pub mod provider;
+pub mod secret_box;
 pub mod telephony;
 pub mod text;
 pub mod time;
@@ -42,7 +43,7 @@ pub use ctx::{Ctx, Permission, Principal, Role};
 pub use error::{DomainError, Error, ErrorKind, FieldError};
 pub use id::{
     AgentId, ApiKeyId, ConversationId, ForwardingTargetId, InboundEventId, LedgerEntryId, MessageId,
-    NotificationId, NumberId, OptOutId, PhoneLineId, WebhookDeliveryId, WorkspaceId,
+    NotificationId, NumberId, OptOutId, PhoneLineId, WebhookDeliveryId, WhatsappConnectionId, WorkspaceId,
 };
 pub use language::Language;
 pub use money::{Amount, Currency, Money};

@@ -4,12 +4,15 @@ pub mod agents;
 pub mod api_keys;
 pub mod billing;
 pub mod channels;
+pub mod conversations;
 pub mod email;
 pub mod forwarding;
 pub mod notifications;
 pub mod numbers;
+pub mod opt_outs;
 pub mod phone_lines;
 pub mod webhooks;
+pub mod whatsapp;
 pub mod workspaces;
 
 use serde::{Deserialize, Serialize};

@@ -7,6 +7,7 @@ mod api_keys;
 mod bad_input;
 mod billing;
 mod channels;
+mod conversations;
 mod email;
 mod forwarding;
 mod harness;

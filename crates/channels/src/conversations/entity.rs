@@ -1,6 +1,6 @@
 pub mod conversation {
     use sea_orm::entity::prelude::*;
-    use switchboard_core::{AgentId, ConversationId, NumberId, WorkspaceId};
+    use switchboard_core::{AgentId, ConversationId, NumberId, WhatsappConnectionId, WorkspaceId};
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "conversations")]
@@ -18,6 +18,8 @@ pub mod conversation {
         pub escalated: bool,
         pub sentiment: Option<String>,
         pub summary: Option<String>,
+        /// The WhatsApp connection the conversation runs on, when known.
+        pub whatsapp_connection_id: Option<WhatsappConnectionId>,
         pub last_message_at: DateTimeUtc,
         pub last_inbound_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,

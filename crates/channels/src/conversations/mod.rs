@@ -17,17 +17,18 @@
 //! - Every function takes the workspace id it works in.
 
 mod entity;
+pub mod service;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
-use serde::Serialize;
-use switchboard_core::{AgentId, ConversationId, MessageId, NumberId, WorkspaceId};
+use serde::{Deserialize, Serialize};
+use switchboard_core::{AgentId, ConversationId, MessageId, NumberId, WhatsappConnectionId, WorkspaceId};
 
 use entity::{conversation, message};
 
 /// The channel a conversation runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Sms,
@@ -55,7 +56,7 @@ impl Channel {
 }
 
 /// `open | closed | archived`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ConversationStatus {
     Open,
@@ -82,7 +83,7 @@ impl ConversationStatus {
 }
 
 /// Which way a message went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Inbound,
@@ -99,7 +100,7 @@ impl Direction {
 }
 
 /// Where a message is (Twilio's and Meta's statuses, folded into one list).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageStatus {
     /// An inbound message as it arrived.
@@ -198,22 +199,30 @@ pub struct Appended {
     pub reopened: bool,
 }
 
-/// A conversation as stored (the API view comes with the conversations API).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A conversation as stored and as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Conversation {
     pub id: ConversationId,
+    #[serde(skip)]
+    #[schema(ignore)]
     pub workspace_id: WorkspaceId,
     pub channel: Channel,
     pub business_address: String,
     pub contact: String,
     pub agent_id: Option<AgentId>,
     pub number_id: Option<NumberId>,
+    pub whatsapp_connection_id: Option<WhatsappConnectionId>,
     pub status: ConversationStatus,
+    /// Off: only humans answer.
     pub ai_active: bool,
     pub escalated: bool,
+    pub sentiment: Option<String>,
+    pub summary: Option<String>,
     pub last_message_at: DateTime<Utc>,
+    /// When the contact last wrote; WhatsApp replies need this within 24 hours.
     pub last_inbound_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl From<conversation::Model> for Conversation {
@@ -226,18 +235,22 @@ impl From<conversation::Model> for Conversation {
             contact: m.contact,
             agent_id: m.agent_id,
             number_id: m.number_id,
+            whatsapp_connection_id: m.whatsapp_connection_id,
             status: ConversationStatus::parse(&m.status),
             ai_active: m.ai_active,
             escalated: m.escalated,
+            sentiment: m.sentiment,
+            summary: m.summary,
             last_message_at: m.last_message_at,
             last_inbound_at: m.last_inbound_at,
             created_at: m.created_at,
+            updated_at: m.updated_at,
         }
     }
 }
 
 /// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,
@@ -286,6 +299,7 @@ pub async fn append_inbound(conn: &impl ConnectionTrait, m: InboundMessage) -> R
         escalated: false,
         sentiment: None,
         summary: None,
+        whatsapp_connection_id: None,
         last_message_at: m.received_at,
         last_inbound_at: Some(m.received_at),
         created_at: now,
@@ -468,4 +482,264 @@ pub async fn set_status(
         .exec(conn)
         .await?;
     Ok(r.rows_affected > 0)
+}
+
+/// `GET /v1/conversations` filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationFilter {
+    pub channel: Option<Channel>,
+    pub status: Option<ConversationStatus>,
+    pub agent_id: Option<AgentId>,
+}
+
+/// One page of the workspace's conversations, by id.
+pub async fn page(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    filter: &ConversationFilter,
+    page: &switchboard_core::PageRequest,
+) -> Result<switchboard_core::Page<Conversation>, DbErr> {
+    use sea_orm::QuerySelect;
+    let mut q = conversation::Entity::find().filter(conversation::Column::WorkspaceId.eq(ws.clone()));
+    if let Some(channel) = filter.channel {
+        q = q.filter(conversation::Column::Channel.eq(channel.as_str()));
+    }
+    if let Some(status) = filter.status {
+        q = q.filter(conversation::Column::Status.eq(status.as_str()));
+    }
+    if let Some(agent) = &filter.agent_id {
+        q = q.filter(conversation::Column::AgentId.eq(agent.clone()));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(conversation::Column::Id.gt(after.as_str()));
+    }
+    let rows = q.order_by_asc(conversation::Column::Id).limit(page.fetch_limit()).all(conn).await?;
+    Ok(switchboard_core::Page::from_rows(rows, page, |m| m.id.to_string()).map(Conversation::from))
+}
+
+/// The conversation `id` of `ws`.
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    id: &ConversationId,
+) -> Result<Option<Conversation>, DbErr> {
+    Ok(conversation::Entity::find()
+        .filter(conversation::Column::WorkspaceId.eq(ws.clone()))
+        .filter(conversation::Column::Id.eq(id.clone()))
+        .one(conn)
+        .await?
+        .map(Conversation::from))
+}
+
+/// Moves the conversation to `to` only while its status is one of `from` — one conditional
+/// statement, so two concurrent transitions cannot both apply. Whether it moved.
+pub async fn transition(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    id: &ConversationId,
+    from: &[ConversationStatus],
+    to: ConversationStatus,
+) -> Result<bool, DbErr> {
+    let r = conversation::Entity::update_many()
+        .col_expr(conversation::Column::Status, Expr::value(to.as_str()))
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(switchboard_core::time::now()))
+        .filter(conversation::Column::WorkspaceId.eq(ws.clone()))
+        .filter(conversation::Column::Id.eq(id.clone()))
+        .filter(conversation::Column::Status.is_in(from.iter().map(|s| s.as_str())))
+        .exec(conn)
+        .await?;
+    Ok(r.rows_affected > 0)
+}
+
+/// Sets `ai_active`; whether the conversation exists in `ws`.
+pub async fn set_ai_active(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    id: &ConversationId,
+    ai_active: bool,
+) -> Result<bool, DbErr> {
+    let r = conversation::Entity::update_many()
+        .col_expr(conversation::Column::AiActive, Expr::value(ai_active))
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(switchboard_core::time::now()))
+        .filter(conversation::Column::WorkspaceId.eq(ws.clone()))
+        .filter(conversation::Column::Id.eq(id.clone()))
+        .exec(conn)
+        .await?;
+    Ok(r.rows_affected > 0)
+}
+
+/// Marks the conversation escalated; whether it was not escalated before (so a repeat notifies
+/// nobody twice).
+pub async fn mark_escalated(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    id: &ConversationId,
+) -> Result<bool, DbErr> {
+    let r = conversation::Entity::update_many()
+        .col_expr(conversation::Column::Escalated, Expr::value(true))
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(switchboard_core::time::now()))
+        .filter(conversation::Column::WorkspaceId.eq(ws.clone()))
+        .filter(conversation::Column::Id.eq(id.clone()))
+        .filter(conversation::Column::Escalated.eq(false))
+        .exec(conn)
+        .await?;
+    Ok(r.rows_affected > 0)
+}
+
+/// Remembers the WhatsApp connection a conversation runs on.
+pub async fn set_whatsapp_connection(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    id: &ConversationId,
+    connection: &WhatsappConnectionId,
+) -> Result<(), DbErr> {
+    conversation::Entity::update_many()
+        .col_expr(conversation::Column::WhatsappConnectionId, Expr::value(connection.clone()))
+        .filter(conversation::Column::WorkspaceId.eq(ws.clone()))
+        .filter(conversation::Column::Id.eq(id.clone()))
+        .exec(conn)
+        .await
+        .map(drop)
+}
+
+/// Deletes the conversation and its messages; whether it existed.
+pub async fn delete(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    id: &ConversationId,
+) -> Result<bool, DbErr> {
+    message::Entity::delete_many()
+        .filter(message::Column::WorkspaceId.eq(ws.clone()))
+        .filter(message::Column::ConversationId.eq(id.clone()))
+        .exec(conn)
+        .await?;
+    let r = conversation::Entity::delete_many()
+        .filter(conversation::Column::WorkspaceId.eq(ws.clone()))
+        .filter(conversation::Column::Id.eq(id.clone()))
+        .exec(conn)
+        .await?;
+    Ok(r.rows_affected > 0)
+}
+
+/// A reply the provider accepted, to append to its conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundMessage {
+    pub workspace_id: WorkspaceId,
+    pub conversation_id: ConversationId,
+    pub body: String,
+    pub provider_message_id: String,
+    pub status: MessageStatus,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Appends a sent message and moves the conversation's `last_message_at` forward. Idempotent
+/// by the provider's message id (a status callback cannot race it into a second row).
+pub async fn append_outbound(conn: &impl ConnectionTrait, m: OutboundMessage) -> Result<Message, DbErr> {
+    let now = switchboard_core::time::now();
+    let row = message::Model {
+        id: MessageId::new(),
+        workspace_id: m.workspace_id.clone(),
+        conversation_id: m.conversation_id.clone(),
+        direction: Direction::Outbound.as_str().to_owned(),
+        body: m.body,
+        media_urls: None,
+        provider_message_id: Some(m.provider_message_id.clone()),
+        status: m.status.as_str().to_owned(),
+        error_code: None,
+        created_at: m.sent_at,
+        updated_at: now,
+    };
+    message::Entity::insert(row.into_active_model())
+        .on_conflict(
+            OnConflict::columns([message::Column::WorkspaceId, message::Column::ProviderMessageId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    let at = m.sent_at;
+    conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::LastMessageAt,
+            Expr::case(Expr::col(conversation::Column::LastMessageAt).lt(at), Expr::value(at))
+                .finally(Expr::col(conversation::Column::LastMessageAt))
+                .into(),
+        )
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(now))
+        .filter(conversation::Column::WorkspaceId.eq(m.workspace_id.clone()))
+        .filter(conversation::Column::Id.eq(m.conversation_id.clone()))
+        .exec(conn)
+        .await?;
+    message::Entity::find()
+        .filter(message::Column::WorkspaceId.eq(m.workspace_id))
+        .filter(message::Column::ProviderMessageId.eq(m.provider_message_id))
+        .one(conn)
+        .await?
+        .map(Message::from)
+        .ok_or_else(|| DbErr::RecordNotFound("outbound message vanished after its insert".into()))
+}
+
+/// Starts a conversation the business opens (no inbound message yet), or returns the existing
+/// one of this thread.
+#[allow(clippy::too_many_arguments)]
+pub async fn open_outbound(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    channel: Channel,
+    business_address: &str,
+    contact: &str,
+    agent_id: Option<AgentId>,
+    number_id: Option<NumberId>,
+    whatsapp_connection_id: Option<WhatsappConnectionId>,
+) -> Result<Conversation, DbErr> {
+    let now = switchboard_core::time::now();
+    let fresh = conversation::Model {
+        id: ConversationId::new(),
+        workspace_id: ws.clone(),
+        channel: channel.as_str().to_owned(),
+        business_address: business_address.to_owned(),
+        contact: contact.to_owned(),
+        agent_id,
+        number_id,
+        status: ConversationStatus::Open.as_str().to_owned(),
+        ai_active: true,
+        escalated: false,
+        sentiment: None,
+        summary: None,
+        whatsapp_connection_id,
+        last_message_at: now,
+        last_inbound_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    conversation::Entity::insert(fresh.into_active_model())
+        .on_conflict(
+            OnConflict::columns([
+                conversation::Column::WorkspaceId,
+                conversation::Column::Channel,
+                conversation::Column::BusinessAddress,
+                conversation::Column::Contact,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    find(conn, ws, channel, business_address, contact)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("conversation vanished after its upsert".into()))
+}
+
+/// The message `id` of `ws`.
+pub async fn message(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    id: &MessageId,
+) -> Result<Option<Message>, DbErr> {
+    Ok(message::Entity::find()
+        .filter(message::Column::WorkspaceId.eq(ws.clone()))
+        .filter(message::Column::Id.eq(id.clone()))
+        .one(conn)
+        .await?
+        .map(Message::from))
 }
