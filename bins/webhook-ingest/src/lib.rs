@@ -36,8 +36,18 @@ use switchboard_webhook_auth::sns::{CertificateSource, SnsVerifier, Subscription
 
 /// Events handed to the processing workers at most; beyond, the sweep takes them.
 const QUEUE: usize = 10_000;
-/// Processing workers (each processes one event at a time).
-const WORKERS: usize = 4;
+/// Processing workers (each processes one event at a time). PostgreSQL overlaps the commits of
+/// concurrent transactions, so more workers process more — as many as the pool allows beside
+/// the event writer and the probes; SQLite has one writer at a time, where more workers only
+/// wait for each other.
+fn workers(settings: &Settings) -> usize {
+    match settings.database.engine() {
+        switchboard_core::db::Engine::Postgres => {
+            (settings.database.max_connections as usize).saturating_sub(2).max(4)
+        }
+        switchboard_core::db::Engine::Sqlite => 4,
+    }
+}
 /// Pending events processed per batch by the start-up recovery and the sweep.
 const PENDING_BATCH: u64 = 500;
 
@@ -124,7 +134,7 @@ impl IngestState {
             public_base_url: settings.public_base_url.clone(),
             confirmer: parts.confirmer,
         });
-        let (processor, workers) = Processor::spawn(inbound.clone(), WORKERS, QUEUE);
+        let (processor, workers) = Processor::spawn(inbound.clone(), workers(settings), QUEUE);
         let state = Self {
             persister: Persister::spawn(db.clone()),
             processor,
