@@ -139,10 +139,22 @@ async fn run(settings: Settings, cli: Cli) -> anyhow::Result<()> {
     });
     // Notification mail comes from the platform's own domain, which the operator verifies at SES.
     let mail_from = settings.email_system_domain.as_ref().map(|d| format!("notifications@{d}"));
+    let mailer = match (&settings.providers, &mail_from) {
+        // The sandbox SES lives in this process and starts with no identities; the platform's
+        // sender is verified as it would be at the real SES, so the sandbox records the mail.
+        (switchboard_runtime::ProviderMode::Sandbox, Some(from)) => {
+            use switchboard_email_identities::ports::{EmailIdentityProvider, IdentityKind};
+            let ses = switchboard_providers::SandboxSes::new();
+            ses.create_identity(from, IdentityKind::Address).await?;
+            ses.get_identity(from).await?;
+            std::sync::Arc::new(ses) as std::sync::Arc<dyn switchboard_email_identities::ports::EmailSender>
+        }
+        _ => providers.email_sender.clone(),
+    };
     let webhooks = WebhookDispatcher::new(
         db.clone(),
         switchboard_outbound::SafeClient::builder().build()?,
-        providers.email_sender.clone(),
+        mailer,
         mail_from,
     );
     let jobs = Jobs {

@@ -450,3 +450,29 @@ async fn a_notification_is_mailed_once_to_the_notification_email() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn two_runs_at_once_make_each_attempt_once() {
+    each_engine(|db| async move {
+        let app = spawn_app(db).await;
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(20)))
+            .mount(&server)
+            .await;
+        let (ws, agent) = setup(&app, &server).await;
+        for i in 0..6 {
+            raise(&app, &ws.id, Some(&agent), &format!("cnv_{i}")).await;
+        }
+        let (a, _) = dispatcher(&app, true, RetryPolicy::default()).await;
+        let (b, _) = dispatcher(&app, true, RetryPolicy::default()).await;
+        let now = t0();
+        let (x, y) = tokio::join!(a.run_due(now, 100), b.run_due(now, 100));
+        assert_eq!(x.unwrap().attempted + y.unwrap().attempted, 6);
+        assert_eq!(server.received_requests().await.unwrap().len(), 6, "an attempt was made twice");
+        let log = deliveries(&app, &ws.owner, "?status=succeeded").await;
+        assert_eq!(log.len(), 6);
+        assert!(log.iter().all(|d| d["attempts"] == 1));
+    })
+    .await;
+}

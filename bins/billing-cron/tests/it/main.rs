@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 use sea_orm_migration_check::pending_after;
 
 mod rentals;
+mod webhooks;
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard-billing-cron");
 
