@@ -9,7 +9,9 @@ use switchboard_channels::conversations::{self, InboundMessage};
 use switchboard_core::{AgentId, NumberId, WorkspaceId};
 use switchboard_testkit::each_engine;
 
-use crate::harness::{ADMIN_TOKEN, TestApp, Ws, expect, expect_problem, fields, spawn_app};
+use crate::harness::{
+    ADMIN_TOKEN, TestApp, Ws, expect, expect_problem, fields, spawn_app, spawn_app_live_with,
+};
 
 const TOKEN: &str = "EAAGm0PX4ZCpsBAKZAsecretTOKENvalue9876";
 const CONTACT: &str = "+4915112345678";
@@ -67,7 +69,7 @@ async fn inbound(
             business_address: business.to_owned(),
             contact: contact.to_owned(),
             agent_id: Some(s.agent.parse::<AgentId>().unwrap()),
-            number_id: Some(s.number_id.parse::<NumberId>().unwrap()),
+            number_id: s.number_id.parse::<NumberId>().ok(),
             body: "Hallo, habt ihr heute offen?".into(),
             media_urls: vec![],
             provider_message_id: format!("SM{}", ulid::Ulid::new()),
@@ -760,4 +762,147 @@ async fn the_access_token_never_appears_in_a_log_line() {
         &text[..text.len().min(2000)]
     );
     assert!(!text.contains("secretTOKEN"), "the token was logged");
+}
+
+/// Live mode: a live agent with WhatsApp on (its number typed in; nothing provisioned).
+async fn live_setup(app: &TestApp) -> Setup {
+    let ws = app.create_workspace("Live").await;
+    let agent = app.create_agent(&ws.owner, json!({"name": "Reception", "status": "live"})).await;
+    let agent = agent["id"].as_str().unwrap().to_owned();
+    let phone = "+4930901820".to_owned();
+    expect(
+        app.patch(
+            &format!("/v1/agents/{agent}/channels"),
+            &ws.owner,
+            json!({"whatsapp_number": phone, "whatsapp_enabled": true}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    Setup { ws, agent, number_id: String::new(), phone }
+}
+
+#[tokio::test]
+async fn meta_connections_verify_and_send_against_the_real_cloud_api_with_the_decrypted_token() {
+    use wiremock::matchers::{body_string_contains, header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    each_engine(|db| async move {
+        let meta = MockServer::start().await;
+        let unused = MockServer::start().await;
+        let bearer = format!("Bearer {TOKEN}");
+        Mock::given(method("GET"))
+            .and(path("/v23.0/106540352242922"))
+            .and(header("authorization", bearer.as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "verified_name": "Acme GmbH", "display_phone_number": "+49 30 901820",
+                "quality_rating": "GREEN", "id": "106540352242922"})))
+            .mount(&meta)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/v23.0/106540352242922/messages"))
+            .and(header("authorization", bearer.as_str()))
+            .and(body_string_contains("4915112340047"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+                "message": "(#131047) Re-engagement message", "type": "OAuthException", "code": 131047,
+                "error_data": {"messaging_product": "whatsapp", "details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."},
+                "fbtrace_id": "AbCdEf"}})))
+            .mount(&meta)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/v23.0/106540352242922/messages"))
+            .and(header("authorization", bearer.as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": CONTACT, "wa_id": "4915112345678"}],
+                "messages": [{"id": "wamid.HBgNNDkxNTExMjM0NTY3OBUCABEYEjQ5RkE2QjQ0MkE2QzQ5RkQ3MQA="}]})))
+            .mount(&meta)
+            .await;
+        let app = spawn_app_live_with(db, &unused.uri(), &unused.uri(), &[("APP__META__GRAPH_BASE_URL", &meta.uri())])
+            .await;
+        let s = live_setup(&app).await;
+        let created = expect(
+            app.post("/v1/whatsapp/connections", &s.ws.owner,
+                json!({"display_name": "Acme", "provider": "meta", "agent_id": s.agent,
+                       "phone_number_id": "106540352242922", "access_token": TOKEN}))
+                .await,
+            201,
+        )
+        .await;
+        let id = created["id"].as_str().unwrap();
+        let v = expect(app.post(&format!("/v1/whatsapp/connections/{id}/verify"), &s.ws.owner, json!({})).await, 200)
+            .await;
+        assert_eq!(v["verification"]["status"], "verified", "{v}");
+        assert!(v["verification"]["message"].as_str().unwrap().contains("Acme GmbH"));
+
+        let conv = inbound(&app, &s, Channel::Whatsapp, "106540352242922", CONTACT, Duration::minutes(2)).await;
+        let sent = expect(app.post(&send_path(&conv), &s.ws.owner, json!({"body": "Guten Tag"})).await, 201).await;
+        assert!(sent["provider_message_id"].as_str().unwrap().starts_with("wamid.HBg"));
+        let closed = inbound(&app, &s, Channel::Whatsapp, "106540352242922", "+4915112340047", Duration::hours(2)).await;
+        let res = app.post(&send_path(&closed), &s.ws.owner, json!({"body": "Hallo?"})).await;
+        let p = expect_problem(res, 409, "whatsapp_window_closed").await;
+        assert!(!p.to_string().contains("secretTOKEN"));
+
+        // Every request carried the decrypted token as the bearer, nothing else did.
+        let requests = meta.received_requests().await.unwrap();
+        assert_eq!(requests.len(), 3);
+        assert!(requests.iter().all(|r| r.headers.get("authorization").unwrap() == bearer.as_str()));
+        assert!(requests.iter().all(|r| !String::from_utf8_lossy(&r.body).contains("secretTOKEN")));
+        assert!(unused.received_requests().await.unwrap().is_empty());
+
+        // A token Meta refuses (190) is a failed verdict.
+        Mock::given(method("GET"))
+            .and(path("/v23.0/106540352242923"))
+            .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {
+                "message": "Error validating access token: Session has expired", "type": "OAuthException",
+                "code": 190, "fbtrace_id": "X"}})))
+            .mount(&meta)
+            .await;
+        expect(app.patch(&format!("/v1/whatsapp/connections/{id}"), &s.ws.owner, json!({"phone_number_id": "106540352242923"})).await, 200)
+            .await;
+        let v = expect(app.post(&format!("/v1/whatsapp/connections/{id}/verify"), &s.ws.owner, json!({})).await, 200)
+            .await;
+        assert_eq!(v["verification"]["status"], "failed", "{v}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn twilio_connections_verify_against_the_real_senders_api() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    each_engine(|db| async move {
+        let twilio = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/v2/Channels/Senders"))
+            .and(query_param("Channel", "whatsapp"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "senders": [
+                    {"sid": "XE11111111111111111111111111111111", "sender_id": "whatsapp:+4930901820",
+                     "status": "ONLINE", "properties": {"quality_rating": "HIGH", "messaging_limit": "1K"}},
+                    {"sid": "XE22222222222222222222222222222222", "sender_id": "whatsapp:+4930901821",
+                     "status": "OFFLINE", "offline_reasons": [{"code": "63112", "message": "account disabled"}]}
+                ],
+                "meta": {"next_page_url": null}})))
+            .mount(&twilio)
+            .await;
+        let app = spawn_app_live_with(db, &twilio.uri(), &twilio.uri(), &[]).await;
+        let s = live_setup(&app).await;
+        let mut verdicts = vec![];
+        for sender in ["whatsapp:+4930901820", "whatsapp:+4930901821", "whatsapp:+4930901822"] {
+            let c = expect(
+                app.post("/v1/whatsapp/connections", &s.ws.owner,
+                    json!({"display_name": "Twilio", "provider": "twilio", "sender": sender, "agent_id": s.agent}))
+                    .await,
+                201,
+            )
+            .await;
+            let id = c["id"].as_str().unwrap();
+            let v = expect(app.post(&format!("/v1/whatsapp/connections/{id}/verify"), &s.ws.owner, json!({})).await, 200)
+                .await;
+            verdicts.push(v["verification"]["status"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(verdicts, ["verified", "failed", "failed"]);
+    })
+    .await;
 }

@@ -41,7 +41,17 @@ pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
 
 /// The app in live mode: the real Twilio and Vapi clients, pointed at local fakes.
 pub async fn spawn_app_live(db: TestDb, twilio_base: &str, vapi_base: &str) -> TestApp {
-    let env = [
+    spawn_app_live_with(db, twilio_base, vapi_base, &[]).await
+}
+
+/// [`spawn_app_live`] with more settings (e.g. `APP__META__GRAPH_BASE_URL`).
+pub async fn spawn_app_live_with(
+    db: TestDb,
+    twilio_base: &str,
+    vapi_base: &str,
+    extra: &[(&str, &str)],
+) -> TestApp {
+    let mut env = vec![
         ("APP__AUTH__ADMIN_TOKEN", ADMIN_TOKEN),
         ("APP__PROVIDERS__MODE", "live"),
         ("APP__PUBLIC_BASE_URL", "https://hooks.example.com"),
@@ -55,6 +65,7 @@ pub async fn spawn_app_live(db: TestDb, twilio_base: &str, vapi_base: &str) -> T
         ("APP__VAPI__SERVER_SECRET", "vapi-live-test-secret"),
         ("APP__SES__REGION", "eu-central-1"),
     ];
+    env.extend_from_slice(extra);
     // The providers exactly as the binary builds them from the settings.
     start(db, &env, None, switchboard_providers::Sandbox::embedded().unwrap()).await
 }
