@@ -906,3 +906,67 @@ async fn twilio_connections_verify_against_the_real_senders_api() {
     })
     .await;
 }
+
+/// Concurrent replies: one Idempotency-Key sends once however many retries race; a number's
+/// SMS limit admits exactly that many replies, because admission is counted before sending.
+#[tokio::test]
+async fn concurrent_replies_send_once_per_key_and_never_past_the_limit() {
+    each_engine(|db| async move {
+        let app = std::sync::Arc::new(spawn_app(db).await);
+        let s = setup(&app, "Acme").await;
+        let id = inbound(&app, &s, Channel::Sms, &s.phone, CONTACT, Duration::minutes(1)).await;
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (app, barrier, path, key) =
+                    (app.clone(), barrier.clone(), send_path(&id), s.ws.owner.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let res = app
+                        .request(Method::POST, &path, Some(&key))
+                        .header("Idempotency-Key", "same-retry")
+                        .json(&json!({"body": "Nur einmal"}))
+                        .send()
+                        .await
+                        .unwrap();
+                    expect(res, 201).await["id"].as_str().unwrap().to_owned()
+                })
+            })
+            .collect();
+        let mut ids = vec![];
+        for t in tasks {
+            ids.push(t.await.unwrap());
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "every retry answers the first reply");
+        assert_eq!(app.sandbox.sent_messages().len(), 1);
+
+        // One SMS of the month is used; a limit of 4 leaves room for exactly 3 more.
+        expect(
+            app.patch(&format!("/v1/numbers/{}", s.number_id), &s.ws.owner, json!({"monthly_sms_limit": 4}))
+                .await,
+            200,
+        )
+        .await;
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(10));
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let (app, barrier, path, key) =
+                    (app.clone(), barrier.clone(), send_path(&id), s.ws.owner.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let res = app.post(&path, &key, json!({"body": format!("Antwort {i}")})).await;
+                    res.status().as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = vec![];
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 3, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 7, "{statuses:?}");
+        assert_eq!(app.sandbox.sent_messages().len(), 4);
+    })
+    .await;
+}
