@@ -107,7 +107,6 @@ impl AppState {
         );
         let channels = ChannelService::new(db.clone(), agents.clone(), email.clone());
         let notifications = NotificationService::new(db.clone());
-        let webhooks = WebhookService::new(db.clone(), agents.clone());
         let numbers = NumberService::new(
             db.clone(),
             tenancy.clone(),
@@ -117,6 +116,7 @@ impl AppState {
             &settings.public_base_url,
         );
         let sealer = switchboard_core::secret_box::Sealer::new(settings.encryption_key.clone());
+        let webhooks = WebhookService::new(db.clone(), agents.clone(), sealer.clone());
         let whatsapp =
             WhatsappService::new(db.clone(), agents.clone(), sealer.clone(), providers.messaging.clone());
         let conversations = ConversationService::new(

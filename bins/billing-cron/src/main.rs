@@ -154,6 +154,7 @@ async fn run(settings: Settings, cli: Cli) -> anyhow::Result<()> {
     let webhooks = WebhookDispatcher::new(
         db.clone(),
         switchboard_outbound::SafeClient::builder().build()?,
+        switchboard_core::secret_box::Sealer::new(settings.encryption_key.clone()),
         mailer,
         mail_from,
     );

@@ -18,6 +18,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use switchboard_channels::webhooks::{RetryPolicy, WebhookDispatcher};
@@ -63,6 +64,7 @@ async fn dispatcher(
     let d = WebhookDispatcher::new(
         app.db.conn.clone(),
         client.build().unwrap(),
+        switchboard_core::secret_box::Sealer::new(app.state.settings.encryption_key.clone()),
         Arc::new(ses.clone()),
         Some(MAIL_FROM.into()),
     )
@@ -387,6 +389,20 @@ async fn only_owners_read_and_rotate_the_secret_and_other_workspaces_see_nothing
             // …but they read the delivery log.
             expect(app.get("/v1/webhook-deliveries", &key).await, 200).await;
         }
+        // Stored encrypted: the column holds neither the secret nor its key bytes.
+        let stored = app
+            .db
+            .conn
+            .query_one(Statement::from_string(
+                app.db.conn.get_database_backend(),
+                "SELECT secret FROM webhook_endpoints".to_owned(),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<String>(0)
+            .unwrap();
+        assert!(!stored.contains(&secret[6..]) && !stored.contains("whsec_"), "{stored}");
         let rotated = expect(app.post(&format!("{path}/rotate"), &ws.owner, json!({})).await, 200).await;
         let new_secret = rotated["secret"].as_str().unwrap();
         assert_ne!(new_secret, secret);

@@ -13,6 +13,10 @@
 //!   failure, the endpoint is disabled and a `webhook_endpoint_disabled` notification is raised
 //!   (not sent to that endpoint, since it is disabled). Replaying a delivery re-enables it.
 //! - The `webhook-id` is the notification id, the same on every attempt and replay.
+//! - The signing secret is stored encrypted (`core::secret_box`, the configured key): what is
+//!   stored is the sealed base64 of the 32 key bytes; `whsec_` is added when it is shown or used.
+//!   It is made on first use — the first attempt or the owner's first read — not when raising,
+//!   since `raise` has no key.
 //! - Mail goes out once: its row is claimed (`pending` → `sending`) before the provider is called
 //!   and never reset, so a crash mid-send loses a mail rather than sending it twice.
 
@@ -30,10 +34,12 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect,
 };
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use sha2::Sha256;
 use switchboard_agents::AgentService;
 use switchboard_core::net::PublicUrl;
+use switchboard_core::secret_box::Sealer;
 use switchboard_core::{
     AgentId, Ctx, Error, NotificationId, Page, PageRequest, Permission, Result, WebhookDeliveryId,
     WorkspaceId,
@@ -51,6 +57,17 @@ pub const SECRET_PREFIX: &str = "whsec_";
 /// A fresh secret: `whsec_` and the base64 of 32 random bytes.
 pub fn new_secret() -> String {
     format!("{SECRET_PREFIX}{}", STANDARD.encode(rand::random::<[u8; 32]>()))
+}
+
+/// What is stored for `secret`: the sealed base64 part (fits the column; `whsec_` is implied).
+fn seal(sealer: &Sealer, secret: &str) -> String {
+    sealer.seal(&SecretString::from(secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret).to_owned()))
+}
+
+/// The `whsec_…` secret stored as `stored`.
+fn open(sealer: &Sealer, stored: &str) -> Result<String> {
+    let key = sealer.open(stored).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(format!("{SECRET_PREFIX}{}", key.expose_secret()))
 }
 
 /// The `webhook-signature` header value: `v1,` and the base64 HMAC-SHA256, keyed with the
@@ -90,9 +107,10 @@ const FAILED: &str = "failed";
 /// How long a claimed attempt is held before another run may take it over (a crashed run).
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
-/// The agent's endpoint row, made with a fresh secret when missing.
+/// The agent's endpoint row, made with a fresh (sealed) secret when missing.
 async fn ensure_endpoint(
     conn: &impl ConnectionTrait,
+    sealer: &Sealer,
     ws: &WorkspaceId,
     agent: &AgentId,
 ) -> std::result::Result<endpoint::Model, DbErr> {
@@ -100,7 +118,7 @@ async fn ensure_endpoint(
     let fresh = endpoint::Model {
         agent_id: agent.clone(),
         workspace_id: ws.clone(),
-        secret: new_secret(),
+        secret: seal(sealer, &new_secret()),
         consecutive_failures: 0,
         disabled_at: None,
         created_at: now,
@@ -138,8 +156,12 @@ pub(crate) async fn enqueue(
     let Some(row) = channels_row(conn, &n.workspace_id, agent).await? else { return Ok(()) };
     let now = switchboard_core::time::now();
     if let Some(url) = &row.notification_webhook_url {
-        let ep = ensure_endpoint(conn, &n.workspace_id, agent).await?;
-        if ep.disabled_at.is_none() {
+        let disabled = endpoint::Entity::find_by_id(agent.clone())
+            .filter(endpoint::Column::WorkspaceId.eq(n.workspace_id.clone()))
+            .one(conn)
+            .await?
+            .is_some_and(|ep| ep.disabled_at.is_some());
+        if !disabled {
             let d = delivery::Model {
                 id: WebhookDeliveryId::new(),
                 workspace_id: n.workspace_id.clone(),
@@ -219,6 +241,7 @@ enum Outcome {
 pub struct WebhookDispatcher {
     db: DatabaseConnection,
     client: SafeClient,
+    sealer: Sealer,
     mailer: Arc<dyn EmailSender>,
     mail_from: Option<String>,
     policy: RetryPolicy,
@@ -236,10 +259,11 @@ impl WebhookDispatcher {
     pub fn new(
         db: DatabaseConnection,
         client: SafeClient,
+        sealer: Sealer,
         mailer: Arc<dyn EmailSender>,
         mail_from: Option<String>,
     ) -> Self {
-        Self { db, client, mailer, mail_from, policy: RetryPolicy::default() }
+        Self { db, client, sealer, mailer, mail_from, policy: RetryPolicy::default() }
     }
 
     pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
@@ -288,7 +312,7 @@ impl WebhookDispatcher {
 
     async fn attempt(&self, d: delivery::Model, now: DateTime<Utc>, s: &mut DispatchSummary) -> Result<()> {
         let n = notifications::by_id(&self.db, &d.notification_id).await?;
-        let ep = ensure_endpoint(&self.db, &d.workspace_id, &d.agent_id).await?;
+        let ep = ensure_endpoint(&self.db, &self.sealer, &d.workspace_id, &d.agent_id).await?;
         let url = channels_row(&self.db, &d.workspace_id, &d.agent_id)
             .await?
             .and_then(|r| r.notification_webhook_url);
@@ -304,7 +328,7 @@ impl WebhookDispatcher {
         let body = payload(&notification);
         let id = notification.id.to_string();
         let timestamp = now.timestamp();
-        let signature = sign(&ep.secret, &id, timestamp, &body);
+        let signature = sign(&open(&self.sealer, &ep.secret)?, &id, timestamp, &body);
         let ts = timestamp.to_string();
         let started = Instant::now();
         let result = match PublicUrl::parse(&url) {
@@ -566,28 +590,30 @@ pub struct DeliveryFilter {
 pub struct WebhookService {
     db: DatabaseConnection,
     agents: AgentService,
+    sealer: Sealer,
 }
 
 impl WebhookService {
-    pub fn new(db: DatabaseConnection, agents: AgentService) -> Self {
-        Self { db, agents }
+    pub fn new(db: DatabaseConnection, agents: AgentService, sealer: Sealer) -> Self {
+        Self { db, agents, sealer }
     }
 
     /// The agent's signing secret, made on first use.
     pub async fn secret(&self, ctx: &Ctx, agent: &AgentId) -> Result<WebhookSecret> {
         ctx.require(Permission::WebhookSecretRead)?;
         self.agents.get(ctx, agent).await?;
-        let ep = ensure_endpoint(&self.db, ctx.workspace_id(), agent).await?;
-        Ok(WebhookSecret { agent_id: ep.agent_id, secret: ep.secret, disabled_at: ep.disabled_at })
+        let ep = ensure_endpoint(&self.db, &self.sealer, ctx.workspace_id(), agent).await?;
+        let secret = open(&self.sealer, &ep.secret)?;
+        Ok(WebhookSecret { agent_id: ep.agent_id, secret, disabled_at: ep.disabled_at })
     }
 
     /// Replaces the signing secret; deliveries from now on are signed with the new one.
     pub async fn rotate_secret(&self, ctx: &Ctx, agent: &AgentId) -> Result<WebhookSecret> {
         ctx.require(Permission::WebhookSecretRead)?;
         self.agents.get(ctx, agent).await?;
-        ensure_endpoint(&self.db, ctx.workspace_id(), agent).await?;
+        ensure_endpoint(&self.db, &self.sealer, ctx.workspace_id(), agent).await?;
         endpoint::Entity::update_many()
-            .col_expr(endpoint::Column::Secret, Expr::value(new_secret()))
+            .col_expr(endpoint::Column::Secret, Expr::value(seal(&self.sealer, &new_secret())))
             .col_expr(endpoint::Column::UpdatedAt, Expr::value(switchboard_core::time::now()))
             .filter(endpoint::Column::WorkspaceId.eq(ctx.workspace_id().clone()))
             .filter(endpoint::Column::AgentId.eq(agent.clone()))
