@@ -492,3 +492,51 @@ async fn two_runs_at_once_make_each_attempt_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_timeout_and_a_429_are_retried_not_final() {
+    each_engine(|db| async move {
+        let app = spawn_app(db).await;
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(429))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+        let (ws, agent) = setup(&app, &server).await;
+        raise(&app, &ws.id, Some(&agent), "cnv_1").await;
+        let client = SafeClient::builder()
+            .lookup(Loopback)
+            .plain_http_for_tests()
+            .allow_addresses(|ip| ip.is_loopback())
+            .timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let d = WebhookDispatcher::new(
+            app.db.conn.clone(),
+            client,
+            switchboard_core::secret_box::Sealer::new(app.state.settings.encryption_key.clone()),
+            Arc::new(SandboxSes::new()),
+            None,
+        );
+        let now = t0();
+        assert_eq!(d.run_due(now, 100).await.unwrap().retrying, 1, "a timeout is retried");
+        let at = now + chrono::Duration::seconds(30);
+        assert_eq!(d.run_due(at, 100).await.unwrap().retrying, 1, "429 is retried");
+        let at = at + chrono::Duration::seconds(120);
+        assert_eq!(d.run_due(at, 100).await.unwrap().succeeded, 1, "then delivered after 30 s and 2 min");
+        let log = deliveries(&app, &ws.owner, "").await;
+        let attempts = log[0]["attempt_log"].as_array().unwrap();
+        assert!(attempts[0]["status_code"].is_null());
+        assert!(attempts[0]["error"].as_str().unwrap().contains("timed out"), "{}", attempts[0]);
+        assert_eq!(attempts[1]["status_code"], 429);
+        assert_eq!(attempts[2]["status_code"], 200);
+    })
+    .await;
+}
