@@ -185,7 +185,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::whatsapp::get, routes::whatsapp::update, routes::whatsapp::delete))
         .routes(routes!(routes::whatsapp::restore))
         .routes(routes!(routes::whatsapp::verify))
-        .routes(routes!(routes::conversations::list))
+        .routes(routes!(routes::conversations::list, routes::conversations::start))
         .routes(routes!(
             routes::conversations::get,
             routes::conversations::update,

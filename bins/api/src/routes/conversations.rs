@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use switchboard_channels::conversations::service::{
-    ConversationDetail, ConversationPatch, ConversationView, NewReply,
+    ConversationDetail, ConversationPatch, ConversationView, NewConversation, NewReply,
 };
 use switchboard_channels::conversations::{ConversationFilter, ConversationStatus, Message};
 use switchboard_channels::{Channel, Transition};
@@ -49,6 +49,25 @@ pub async fn list(
     let filter =
         ConversationFilter { channel: params.channel, status: params.status, agent_id: params.agent_id };
     Ok(axum::Json(state.conversations.list(&ctx, &filter, &page).await?.into()))
+}
+
+/// Start a conversation the business opens (SMS from a number, WhatsApp through a connection);
+/// sends nothing. 201, or 200 with the existing conversation of that contact and address.
+#[utoipa::path(post, path = "/v1/conversations", tag = "conversations", request_body = NewConversation,
+    security(("api_key" = [])),
+    responses(
+        (status = 201, body = ConversationDetail),
+        (status = 200, description = "the existing conversation", body = ConversationDetail),
+        (status = 409, description = "connection_inactive, channel_not_supported", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn start(
+    Auth(ctx): Auth,
+    State(state): State<AppState>,
+    Json(input): Json<NewConversation>,
+) -> ApiResult<(StatusCode, axum::Json<ConversationDetail>)> {
+    let (c, created) = state.conversations.start(&ctx, input).await?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, axum::Json(c)))
 }
 
 /// One conversation with its messages, oldest first.

@@ -605,20 +605,16 @@ async fn every_send_refusal_answers_its_own_code() {
         .await;
 
         // Nobody wrote first: only a connection that may initiate sends.
-        let ws_id: WorkspaceId = s.ws.id.parse().unwrap();
-        let cold = conversations::open_outbound(
-            &app.state.db,
-            &ws_id,
-            Channel::Whatsapp,
-            &s.phone,
-            "+4915112341111",
-            None,
-            None,
-            None,
-        )
-        .await
-        .unwrap();
-        let cold_path = send_path(cold.id.as_str());
+        let started = json!({"channel": "whatsapp", "contact": "+49 151 12341111",
+                             "whatsapp_connection_id": twilio["id"]});
+        let cold = expect(app.post("/v1/conversations", &agent_key, started.clone()).await, 201).await;
+        assert_eq!(cold["contact"], "+4915112341111");
+        assert_eq!(cold["business_address"], s.phone.as_str());
+        assert_eq!(cold["agent_id"], s.agent.as_str());
+        assert!(cold["last_inbound_at"].is_null() && cold["messages"] == json!([]));
+        let same = expect(app.post("/v1/conversations", &agent_key, started).await, 200).await;
+        assert_eq!(same["id"], cold["id"]);
+        let cold_path = send_path(cold["id"].as_str().unwrap());
         expect_problem(app.post(&cold_path, &agent_key, reply.clone()).await, 409, "cannot_initiate").await;
         let tid = twilio["id"].as_str().unwrap();
         expect(
@@ -967,6 +963,68 @@ async fn concurrent_replies_send_once_per_key_and_never_past_the_limit() {
         assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 3, "{statuses:?}");
         assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 7, "{statuses:?}");
         assert_eq!(app.sandbox.sent_messages().len(), 4);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_business_starts_conversations_from_its_numbers_and_connections() {
+    each_engine(|db| async move {
+        let app = spawn_app(db).await;
+        let s = setup(&app, "Acme").await;
+        let sms = expect(
+            app.post("/v1/conversations", &s.ws.owner, json!({"channel": "sms", "contact": CONTACT, "number_id": s.number_id}))
+                .await,
+            201,
+        )
+        .await;
+        assert_eq!(sms["business_address"], s.phone.as_str());
+        assert_eq!(sms["number_id"], s.number_id.as_str());
+        // SMS has no window: the first message goes out.
+        let id = sms["id"].as_str().unwrap();
+        expect(app.post(&send_path(id), &s.ws.owner, json!({"body": "Ihr Termin ist morgen."})).await, 201).await;
+        // The contact's answer lands in the same conversation.
+        let answered = inbound(&app, &s, Channel::Sms, &s.phone, CONTACT, Duration::seconds(0)).await;
+        assert_eq!(answered, id);
+
+        let p = expect_problem(
+            app.post("/v1/conversations", &s.ws.owner, json!({"channel": "sms", "contact": "12"})).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(fields(&p), ["contact"]);
+        let p = expect_problem(
+            app.post("/v1/conversations", &s.ws.owner, json!({"channel": "whatsapp", "contact": CONTACT})).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(fields(&p), ["whatsapp_connection_id"]);
+        let other = app.create_workspace("Other").await;
+        let p = expect_problem(
+            app.post("/v1/conversations", &other.owner, json!({"channel": "sms", "contact": CONTACT, "number_id": s.number_id}))
+                .await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(fields(&p), ["number_id"], "a foreign number is not usable");
+        let inactive = expect(
+            app.post("/v1/whatsapp/connections", &s.ws.owner,
+                json!({"display_name": "Off", "provider": "twilio", "sender": format!("whatsapp:{}", s.phone), "active": false}))
+                .await,
+            201,
+        )
+        .await;
+        expect_problem(
+            app.post("/v1/conversations", &s.ws.owner,
+                json!({"channel": "whatsapp", "contact": CONTACT, "whatsapp_connection_id": inactive["id"]}))
+                .await,
+            409,
+            "connection_inactive",
+        )
+        .await;
     })
     .await;
 }

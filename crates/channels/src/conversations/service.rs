@@ -71,6 +71,20 @@ pub struct NewReply {
     pub body: String,
 }
 
+/// `POST /v1/conversations`: the business writes first. SMS from one of the workspace's
+/// numbers, WhatsApp through one of its connections.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConversation {
+    pub channel: Channel,
+    /// E.164.
+    pub contact: String,
+    /// SMS: the number to write from.
+    pub number_id: Option<switchboard_core::NumberId>,
+    /// WhatsApp: the connection to write through.
+    pub whatsapp_connection_id: Option<switchboard_core::WhatsappConnectionId>,
+}
+
 /// Conversations of the caller's workspace.
 #[derive(Clone)]
 pub struct ConversationService {
@@ -160,6 +174,88 @@ impl ConversationService {
         let conversation = self.find(ctx, id).await?;
         let messages = super::messages(&self.db, ctx.workspace_id(), id).await?;
         Ok(ConversationDetail { last_message: messages.last().cloned(), conversation, messages })
+    }
+
+    /// Starts a conversation the business opens (or answers the existing one of that thread, with
+    /// `false`). Nothing is sent: the first reply goes through [`Self::send`], where
+    /// `cannot_initiate` applies until the contact writes.
+    pub async fn start(&self, ctx: &Ctx, input: NewConversation) -> Result<(ConversationDetail, bool)> {
+        ctx.require(Permission::MessagesSend)?;
+        let ws = ctx.workspace_id();
+        let contact =
+            E164::parse(input.contact.trim()).map_err(|e| Error::invalid("contact", e.to_string()))?;
+        let (business, agent, number, connection) = match input.channel {
+            Channel::Sms => {
+                let Some(number_id) = input.number_id else {
+                    return Err(Error::invalid("number_id", "is required for an SMS conversation"));
+                };
+                if input.whatsapp_connection_id.is_some() {
+                    return Err(Error::invalid(
+                        "whatsapp_connection_id",
+                        "is only for WhatsApp conversations",
+                    ));
+                }
+                let n = match self.numbers.get(ctx, &number_id).await {
+                    Err(Error::NotFound { .. }) => {
+                        return Err(Error::invalid("number_id", "no number with this id in the workspace"));
+                    }
+                    other => other?,
+                };
+                (n.phone_number.to_string(), n.agent_id, Some(n.id), None)
+            }
+            Channel::Whatsapp => {
+                let Some(cid) = input.whatsapp_connection_id else {
+                    return Err(Error::invalid(
+                        "whatsapp_connection_id",
+                        "is required for a WhatsApp conversation",
+                    ));
+                };
+                if input.number_id.is_some() {
+                    return Err(Error::invalid("number_id", "is only for SMS conversations"));
+                }
+                let Some(c) = whatsapp::find(&self.db, ws, &cid).await? else {
+                    return Err(Error::invalid(
+                        "whatsapp_connection_id",
+                        "no WhatsApp connection with this id",
+                    ));
+                };
+                if c.deleted_at.is_some() || !c.active {
+                    return Err(Error::conflict(
+                        "connection_inactive",
+                        "this WhatsApp connection is inactive or deleted",
+                    ));
+                }
+                let business = match (c.provider.as_str(), c.sender.as_deref(), c.phone_number_id.clone()) {
+                    ("meta", _, Some(pnid)) => pnid,
+                    (_, Some(sender), _) => sender.trim_start_matches("whatsapp:").to_owned(),
+                    _ => return Err(Error::Internal("a WhatsApp connection without an address".into())),
+                };
+                (business, c.agent_id.clone(), None, Some(c.id))
+            }
+            Channel::Email => {
+                return Err(Error::conflict(
+                    "channel_not_supported",
+                    "email conversations start when the contact writes; send email through the agent's sender",
+                ));
+            }
+        };
+        let before = super::find(&self.db, ws, input.channel, &business, contact.as_str()).await?;
+        let c = super::open_outbound(
+            &self.db,
+            ws,
+            input.channel,
+            &business,
+            contact.as_str(),
+            agent,
+            number,
+            connection,
+        )
+        .await?;
+        let created = before.is_none();
+        if created {
+            tracing::info!(conversation_id = %c.id, channel = input.channel.as_str(), "conversation started");
+        }
+        Ok((self.get(ctx, &c.id).await?, created))
     }
 
     /// Close, archive or reopen. Closing notifies (SPEC §8).
