@@ -537,12 +537,17 @@ async fn every_send_refusal_answers_its_own_code() {
 
         // The provider's opt-out (Twilio 21610) is refused and recorded.
         let stopped = inbound(&app, &s, Channel::Sms, &s.phone, "+4915112340000", Duration::minutes(1)).await;
+        let used = |r: serde_json::Value| r["sms"]["used"].as_i64().unwrap();
+        let before = used(expect(app.get("/v1/billing/usage", &s.ws.owner).await, 200).await);
         expect_problem(
             app.post(&send_path(&stopped), &agent_key, reply.clone()).await,
             409,
             "recipient_opted_out",
         )
         .await;
+        // Admitted before sending, taken back when the provider refused: not counted, not charged.
+        let after = used(expect(app.get("/v1/billing/usage", &s.ws.owner).await, 200).await);
+        assert_eq!(after, before, "a reply the provider refused is not counted");
         let list =
             expect(app.get("/v1/opt-outs?channel=sms&contact=%2B4915112340000", &agent_key).await, 200).await;
         assert_eq!(list["data"].as_array().unwrap().len(), 1);

@@ -12,7 +12,8 @@ pub struct Model {
     /// `sms` or `call`.
     pub kind: String,
     pub period: String,
-    /// `counted` (SMS), `reserved`, `expired` (reservation released unsettled) or `settled` (calls).
+    /// `counted` or `released` (SMS), `reserved`, `expired` (reservation released unsettled) or
+    /// `settled` (calls).
     pub state: String,
     /// SMS: 1. Calls: the minutes counted once settled.
     pub quantity: i64,
@@ -37,3 +38,5 @@ pub const COUNTED: &str = "counted";
 pub const RESERVED: &str = "reserved";
 pub const EXPIRED: &str = "expired";
 pub const SETTLED: &str = "settled";
+/// An SMS counted, then taken back because the provider did not send it.
+pub const RELEASED: &str = "released";

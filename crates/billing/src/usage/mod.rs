@@ -119,6 +119,42 @@ impl UsageService {
         Ok(SmsDecision::Admitted(SmsAdmission { period, free, charge: self.money(charge), duplicate: false }))
     }
 
+    /// Takes back an SMS admitted under `message_id` that the provider then did not send (an
+    /// outbound reply it refused, or that failed in transit): the counters go down by one and a
+    /// charge is refunded by an `adjustment` entry keyed `refund:sms:<id>`. Once only; an SMS
+    /// never admitted, or already released, changes nothing. Answers whether it released one.
+    pub async fn release_sms(&self, meter: &Meter, message_id: &str) -> Result<bool> {
+        let key = format!("sms:{message_id}");
+        let txn = self.db.begin().await?;
+        let Some((period, _free, charge)) = store::release_sms(&txn, &key).await? else {
+            txn.rollback().await?;
+            return Ok(false);
+        };
+        let period = parse_period(&period)?;
+        store::add_sms(&txn, &meter.workspace_id, &meter.number_id, period, -1).await?;
+        store::count_workspace(&txn, &meter.workspace_id, period, 0, -1).await?;
+        store::finish_record(&txn, &key, 0, 0, 0).await?;
+        if charge > 0 {
+            ledger::record(
+                &txn,
+                self.currency,
+                NewEntry {
+                    workspace_id: meter.workspace_id.clone(),
+                    kind: EntryKind::Adjustment,
+                    number_id: Some(meter.number_id.clone()),
+                    quantity: 1,
+                    amount: Amount::from_units(charge),
+                    period: Some(period),
+                    idempotency_key: format!("refund:{key}"),
+                    description: format!("Refund of an SMS the provider did not send ({period})"),
+                },
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(true)
+    }
+
     /// `refusal`, unless the message was admitted before.
     async fn refuse_sms(&self, key: &str, refusal: Refusal) -> Result<SmsDecision> {
         match store::find_record(&self.db, key).await? {

@@ -99,6 +99,42 @@ pub async fn lock_minutes(
     Ok((row.try_get("", "minutes_used")?, row.try_get("", "minutes_reserved")?))
 }
 
+/// Adds `delta` to the number's SMS used (negative to take one back).
+pub async fn add_sms(
+    conn: &impl ConnectionTrait,
+    ws: &WorkspaceId,
+    number: &NumberId,
+    period: Period,
+    delta: i64,
+) -> Result<(), DbErr> {
+    let mut on = on_counter();
+    on.value(col("sms_used"), Expr::expr(qualified(COUNTERS, "sms_used")).add(delta));
+    let stmt = upsert_counter(ws, number, period, [0, 0, delta], on);
+    conn.execute(conn.get_database_backend().build(&stmt)).await.map(|_| ())
+}
+
+/// Marks a counted SMS released; its `(period, free, charge)` when it was counted.
+pub async fn release_sms(
+    conn: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<(String, i64, i64)>, DbErr> {
+    let stmt = Query::update()
+        .table(Entity)
+        .value(Column::State, entity::RELEASED)
+        .and_where(Column::Key.eq(key))
+        .and_where(Column::State.eq(entity::COUNTED))
+        .returning(Query::returning().columns([Column::Period, Column::FreeQuantity, Column::Charge]))
+        .to_owned();
+    match one(conn, &stmt).await? {
+        Some(row) => Ok(Some((
+            row.try_get("", "period")?,
+            row.try_get("", "free_quantity")?,
+            row.try_get("", "charge")?,
+        ))),
+        None => Ok(None),
+    }
+}
+
 /// Adds `used` to the number's minutes used and `reserved` (negative to release) to its minutes
 /// reserved.
 pub async fn add_minutes(

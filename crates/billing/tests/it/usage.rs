@@ -367,3 +367,29 @@ async fn the_report_needs_billing_permission_and_defaults_to_this_month() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_sms_the_provider_did_not_send_is_taken_back_once() {
+    each_engine(|db| async move {
+        let s = setup(&db, "UTC", UsageSettings { free_sms: 1, ..UsageSettings::default() }).await;
+        let m = number(&db, &s, "+4930100001", None, Some(2)).await;
+        let now = at("2026-11-10T10:00:00Z");
+        assert!(admitted(&s.usage.admit_sms(&m, "out-1", now).await.unwrap())); // free
+        assert!(admitted(&s.usage.admit_sms(&m, "out-2", now).await.unwrap())); // charged
+        assert_eq!(
+            s.usage.admit_sms(&m, "out-3", now).await.unwrap(),
+            SmsDecision::Refused(Refusal::LimitReached)
+        );
+        assert_eq!(balance(&db, &s.ws).await, "-0.075");
+        // The provider refused out-2: released once, refunded once.
+        assert!(s.usage.release_sms(&m, "out-2").await.unwrap());
+        assert!(!s.usage.release_sms(&m, "out-2").await.unwrap());
+        assert!(!s.usage.release_sms(&m, "never-admitted").await.unwrap());
+        assert_eq!(balance(&db, &s.ws).await, "0.00");
+        let report = s.usage.report(&owner(&s.ws), Some("2026-11".parse().unwrap())).await.unwrap();
+        assert_eq!((report.sms.used, report.sms.billable), (1, 0));
+        // Its place under the limit is free again.
+        assert!(admitted(&s.usage.admit_sms(&m, "out-4", now).await.unwrap()));
+    })
+    .await;
+}

@@ -496,7 +496,7 @@ impl ConversationService {
                 },
             ));
         }
-        Ok(self
+        let sent = self
             .messaging
             .sender
             .send(&OutgoingMessage {
@@ -506,7 +506,14 @@ impl ConversationService {
                 body: body.to_owned(),
                 status_callback: self.status_callback.clone(),
             })
-            .await?)
+            .await;
+        if sent.is_err() {
+            // Not sent (as far as we are told): take the SMS back, counters and charge.
+            if let Err(e) = self.usage.release_sms(&meter, &key).await {
+                tracing::error!(error = %e, key, "releasing an SMS the provider did not send failed");
+            }
+        }
+        Ok(sent?)
     }
 
     async fn send_whatsapp(&self, ctx: &Ctx, c: &Conversation, to: E164, body: &str) -> Result<SentMessage> {
