@@ -65,9 +65,15 @@ pub async fn fresh(engine: Engine) -> TestDb {
         .await
         .unwrap_or_else(|e| panic!("migrating a fresh {} test database failed: {e}", engine.name()));
     db.conn.clone().close().await.ok();
-    db.conn = connect(&DbOptions { max_connections: 8, ..DbOptions::new(db.url.clone()) })
-        .await
-        .unwrap_or_else(|e| panic!("reconnecting to the {} test database failed: {e}", engine.name()));
+    // Tests queue thousands of tasks on purpose (concurrency invariants); on a loaded CI machine
+    // the 5-second production acquire timeout would fail them for the wrong reason.
+    db.conn = connect(&DbOptions {
+        max_connections: 8,
+        acquire_timeout: std::time::Duration::from_secs(120),
+        ..DbOptions::new(db.url.clone())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("reconnecting to the {} test database failed: {e}", engine.name()));
     db
 }
 
