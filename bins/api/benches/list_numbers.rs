@@ -12,84 +12,30 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use sea_orm::sea_query::{Alias, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use switchboard_api::{AppState, app, serve};
 use switchboard_core::db::Engine;
-use switchboard_core::{Ctx, NumberId, WorkspaceId};
+use switchboard_core::{AgentId, Ctx, WorkspaceId};
 use switchboard_loadgen::{Figures, ms, open_loop};
 use switchboard_runtime::{Binary, Settings};
+use switchboard_testkit::rows::{NumberRow, insert_numbers};
 
 fn knob(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// Inserts `count` numbers for `ws` directly, in batches (provisioning 10,000 through the API
-/// would measure the sandbox, not the listing).
-async fn seed_numbers(db: &DatabaseConnection, ws: &WorkspaceId, agent: &str, count: u64) {
-    let now = switchboard_core::time::now();
-    let columns = [
-        "id",
-        "workspace_id",
-        "phone_number",
-        "held_number",
-        "friendly_name",
-        "name",
-        "country",
-        "number_type",
-        "cap_voice",
-        "cap_sms",
-        "cap_mms",
-        "cap_fax",
-        "agent_id",
-        "calls_enabled",
-        "sms_enabled",
-        "status",
-        "whatsapp_status",
-        "twilio_sid",
-        "vapi_phone_number_id",
-        "monthly_price",
-        "currency",
-        "rental_anchor_day",
-        "next_rental_at",
-        "created_at",
-        "updated_at",
-    ];
-    for batch in (0..count).collect::<Vec<_>>().chunks(500) {
-        let mut insert = Query::insert();
-        insert.into_table(Alias::new("numbers")).columns(columns.iter().map(|c| Alias::new(*c)));
-        for i in batch {
-            let phone = format!("+4930{:07}", i);
-            insert.values_panic([
-                NumberId::new().to_string().into(),
-                ws.to_string().into(),
-                phone.clone().into(),
-                phone.clone().into(),
-                format!("030 {:07}", i).into(),
-                format!("Line {i}").into(),
-                "DE".into(),
-                "local".into(),
-                true.into(),
-                true.into(),
-                false.into(),
-                false.into(),
-                agent.into(),
-                true.into(),
-                true.into(),
-                "enabled".into(),
-                "pending".into(),
-                format!("PN{:032x}", i).into(),
-                format!("00000000-0000-4000-8000-{:012x}", i).into(),
-                15_000i64.into(),
-                "EUR".into(),
-                1i32.into(),
-                now.into(),
-                now.into(),
-                now.into(),
-            ]);
-        }
-        db.execute(db.get_database_backend().build(&insert)).await.unwrap();
-    }
+/// Inserts `count` numbers for `ws` directly (provisioning 10,000 through the API would measure
+/// the sandbox, not the listing).
+async fn seed_numbers(db: &DatabaseConnection, ws: &WorkspaceId, agent: &AgentId, count: u64) {
+    let rows: Vec<NumberRow> = (0..count)
+        .map(|i| {
+            let mut row = NumberRow::new(ws, format!("+4930{i:07}"));
+            row.agent_id = Some(agent.clone());
+            row.vapi_phone_number_id = Some(format!("00000000-0000-4000-8000-{i:012x}"));
+            row
+        })
+        .collect();
+    insert_numbers(db, &rows).await.unwrap();
 }
 
 async fn run(engine: Engine, numbers: u64, rate: u64, seconds: u64) -> Figures {
@@ -112,7 +58,7 @@ async fn run(engine: Engine, numbers: u64, rate: u64, seconds: u64) -> Figures {
         )
         .await
         .unwrap();
-    seed_numbers(&db.conn, &ws.id, agent.id.as_str(), numbers).await;
+    seed_numbers(&db.conn, &ws.id, &agent.id, numbers).await;
 
     let env: HashMap<String, String> = HashMap::from([("APP__DATABASE__URL".into(), db.url.clone())]);
     let settings = Settings::load_from(Binary::Api, &env, Path::new("/nonexistent")).unwrap();
