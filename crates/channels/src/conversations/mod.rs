@@ -306,22 +306,7 @@ pub async fn append_inbound(conn: &impl ConnectionTrait, m: InboundMessage) -> R
         updated_at: now,
     };
     let fresh_id = fresh.id.clone();
-    conversation::Entity::insert(fresh.into_active_model())
-        .on_conflict(
-            OnConflict::columns([
-                conversation::Column::WorkspaceId,
-                conversation::Column::Channel,
-                conversation::Column::BusinessAddress,
-                conversation::Column::Contact,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
-    let thread = find_thread(conn, &m.workspace_id, m.channel, &m.business_address, &m.contact)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("conversation vanished after its upsert".into()))?;
+    let thread = insert_or_find_thread(conn, m.channel, fresh).await?;
     let new_conversation = thread.id == fresh_id;
 
     let message = message::Model {
@@ -424,6 +409,33 @@ async fn find_thread(
         .filter(conversation::Column::Contact.eq(contact))
         .one(conn)
         .await
+}
+
+/// Inserts `fresh` unless its thread (workspace, channel, business address, contact) exists,
+/// and answers the thread's row either way — one conversation per thread, whoever races.
+async fn insert_or_find_thread(
+    conn: &impl ConnectionTrait,
+    channel: Channel,
+    fresh: conversation::Model,
+) -> Result<conversation::Model, DbErr> {
+    let (ws, business_address, contact) =
+        (fresh.workspace_id.clone(), fresh.business_address.clone(), fresh.contact.clone());
+    conversation::Entity::insert(fresh.into_active_model())
+        .on_conflict(
+            OnConflict::columns([
+                conversation::Column::WorkspaceId,
+                conversation::Column::Channel,
+                conversation::Column::BusinessAddress,
+                conversation::Column::Contact,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    find_thread(conn, &ws, channel, &business_address, &contact)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("conversation vanished after its upsert".into()))
 }
 
 /// The conversation of `contact` with `business_address` on `channel`, if there is one.
@@ -712,22 +724,7 @@ pub async fn open_outbound(
         created_at: now,
         updated_at: now,
     };
-    conversation::Entity::insert(fresh.into_active_model())
-        .on_conflict(
-            OnConflict::columns([
-                conversation::Column::WorkspaceId,
-                conversation::Column::Channel,
-                conversation::Column::BusinessAddress,
-                conversation::Column::Contact,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
-    find(conn, ws, channel, business_address, contact)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("conversation vanished after its upsert".into()))
+    insert_or_find_thread(conn, channel, fresh).await.map(Conversation::from)
 }
 
 /// The message `id` of `ws`.
