@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::json;
 use switchboard_core::ErrorKind;
 use switchboard_inbound::payload::{meta_events, sns_event};
-use switchboard_inbound::{NewEvent, Persisted, TwilioParams, VapiMessage};
+use switchboard_inbound::{Malformed, NewEvent, Persisted, TwilioParams, VapiMessage};
 use switchboard_web::ApiError;
 use switchboard_webhook_auth::{SignatureError, meta, twilio, vapi};
 
@@ -122,6 +122,20 @@ fn twilio_params(
     }
 }
 
+/// A Twilio callback: authenticate, read one event with `read`, store it, answer empty TwiML.
+async fn twilio_callback(
+    state: &IngestState,
+    uri: &OriginalUri,
+    headers: &HeaderMap,
+    body: &Bytes,
+    read: fn(&TwilioParams, chrono::DateTime<Utc>) -> Result<NewEvent, Malformed>,
+) -> Result<Response, ApiError> {
+    let params = twilio_params(state, uri, headers, body)?;
+    let event = read(&params, Utc::now()).map_err(|e| malformed("twilio", &e))?;
+    store(state, "twilio", vec![event]).await?;
+    Ok(twiml())
+}
+
 /// `POST /twilio/messages`: inbound SMS and WhatsApp.
 pub async fn twilio_message(
     State(state): State<IngestState>,
@@ -129,10 +143,7 @@ pub async fn twilio_message(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let params = twilio_params(&state, &uri, &headers, &body)?;
-    let event = params.message_event(Utc::now()).map_err(|e| malformed("twilio", &e))?;
-    store(&state, "twilio", vec![event]).await?;
-    Ok(twiml())
+    twilio_callback(&state, &uri, &headers, &body, TwilioParams::message_event).await
 }
 
 /// `POST /twilio/messages/status`: outbound message status callbacks.
@@ -142,10 +153,7 @@ pub async fn twilio_message_status(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let params = twilio_params(&state, &uri, &headers, &body)?;
-    let event = params.message_status_event(Utc::now()).map_err(|e| malformed("twilio", &e))?;
-    store(&state, "twilio", vec![event]).await?;
-    Ok(twiml())
+    twilio_callback(&state, &uri, &headers, &body, TwilioParams::message_status_event).await
 }
 
 /// `POST /twilio/voice/status`: call status callbacks.
@@ -155,10 +163,7 @@ pub async fn twilio_call_status(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let params = twilio_params(&state, &uri, &headers, &body)?;
-    let event = params.call_status_event(Utc::now()).map_err(|e| malformed("twilio", &e))?;
-    store(&state, "twilio", vec![event]).await?;
-    Ok(twiml())
+    twilio_callback(&state, &uri, &headers, &body, TwilioParams::call_status_event).await
 }
 
 // -------------------------------------------------------------------------------------- Vapi
