@@ -36,16 +36,16 @@ use switchboard_webhook_auth::sns::{CertificateSource, SnsVerifier, Subscription
 
 /// Events handed to the processing workers at most; beyond, the sweep takes them.
 const QUEUE: usize = 10_000;
-/// Processing workers (each processes one event at a time). PostgreSQL overlaps the commits of
-/// concurrent transactions, so more workers process more — as many as the pool allows beside
-/// the event writer and the probes; SQLite has one writer at a time, where more workers only
-/// wait for each other.
+/// Processing workers (each settles a batch of queued events at a time). PostgreSQL overlaps
+/// the commits of concurrent transactions, so more workers process more — as many as the pool
+/// allows beside the event writer and the probes. SQLite has one writer at a time: two workers
+/// let one route its batch (reads) while the other writes.
 fn workers(settings: &Settings) -> usize {
     match settings.database.engine() {
         switchboard_core::db::Engine::Postgres => {
             (settings.database.max_connections as usize).saturating_sub(2).max(4)
         }
-        switchboard_core::db::Engine::Sqlite => 4,
+        switchboard_core::db::Engine::Sqlite => 2,
     }
 }
 /// Pending events processed per batch by the start-up recovery and the sweep.

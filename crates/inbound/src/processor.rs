@@ -1,7 +1,8 @@
 //! The in-process queue between acknowledging an event and processing it.
 //!
 //! A request stores its event (see [`crate::Persister`]), hands it to this queue and is
-//! answered; a few worker tasks process what is queued. The queue is bounded: when it is full an
+//! answered; a few worker tasks process what is queued, each taking everything waiting (up to
+//! [`InboundService::BATCH`]) and settling it in one transaction. The queue is bounded: when it is full an
 //! event stays `received` in the database, where the periodic sweep
 //! ([`crate::InboundService::process_pending`]) finds it — as it finds the events of a process
 //! that stopped before processing them.
@@ -43,11 +44,17 @@ impl Processor {
                 let rx = rx.clone();
                 let service = service.clone();
                 tokio::spawn(async move {
+                    let mut batch = Vec::with_capacity(InboundService::BATCH);
                     loop {
-                        // Hold the lock only while taking the next event.
-                        let next = rx.lock().await.recv().await;
-                        let Some(event) = next else { break };
-                        service.process(&event).await;
+                        // Take what is queued (at least one event, waiting for it), holding the
+                        // lock only while taking: under load a batch fills up by itself, when
+                        // idle each event goes alone and at once.
+                        let taken = rx.lock().await.recv_many(&mut batch, InboundService::BATCH).await;
+                        if taken == 0 {
+                            break;
+                        }
+                        service.process_many(&batch).await;
+                        batch.clear();
                     }
                 })
             })

@@ -1,10 +1,11 @@
 //! Processing: a stored event into its effects, and the answers Vapi waits for.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use serde_json::{Value, json};
 use switchboard_agents::AgentService;
 use switchboard_billing::{CallDecision, Meter, Refusal, SmsDecision, UsageService};
@@ -106,6 +107,10 @@ impl InboundService {
     /// Attempts after which an event that keeps failing is left `failed`.
     pub const MAX_ATTEMPTS: i32 = 5;
 
+    /// Messages settled in one transaction at most. Larger batches commit less often but hold
+    /// SQLite's single write lock longer, which the event writer (and so every answer) waits for.
+    pub const BATCH: usize = 64;
+
     pub fn new(
         db: DatabaseConnection,
         usage: UsageService,
@@ -139,16 +144,31 @@ impl InboundService {
     /// attempt failed and it will be retried). Safe to run twice, also concurrently: every
     /// effect is keyed by the provider's id, and only the first settles the event.
     pub async fn process(&self, event: &StoredEvent) -> EventState {
+        if event.kind == EventKind::Message {
+            return self.messages(&[event]).await.pop().unwrap_or(EventState::Received);
+        }
         let result = self.apply(event).await;
         let now = switchboard_core::time::now();
         match result {
-            Ok(Applied::Settle(outcome)) => match store::finish(&self.db, &event.id, &outcome, now).await {
+            Ok(outcome) => match store::finish(&self.db, &event.id, &outcome, now).await {
                 Ok(_) => outcome.state,
                 Err(e) => self.failed(event, &Error::from(e), now).await,
             },
-            Ok(Applied::Settled(state)) => state,
             Err(e) => self.failed(event, &e, now).await,
         }
+    }
+
+    /// Processes stored events and answers the state each is left in (in no particular order).
+    /// The Twilio messages among them — the bulk of the traffic — are settled together in one
+    /// transaction, the rest one by one.
+    pub async fn process_many(&self, events: &[StoredEvent]) -> Vec<EventState> {
+        let (messages, others): (Vec<&StoredEvent>, Vec<&StoredEvent>) =
+            events.iter().partition(|e| e.kind == EventKind::Message);
+        let mut states = self.messages(&messages).await;
+        for event in others {
+            states.push(self.process(event).await);
+        }
+        states
     }
 
     async fn failed(&self, event: &StoredEvent, e: &Error, now: DateTime<Utc>) -> EventState {
@@ -173,8 +193,10 @@ impl InboundService {
     ) -> Result<PendingSummary> {
         let events = store::pending(&self.db, received_before, limit).await?;
         let mut summary = PendingSummary { seen: events.len() as u64, ..PendingSummary::default() };
-        for event in &events {
-            summary.count(self.process(event).await);
+        for batch in events.chunks(Self::BATCH) {
+            for state in self.process_many(batch).await {
+                summary.count(state);
+            }
         }
         if summary.seen > 0 {
             tracing::info!(
@@ -195,46 +217,122 @@ impl InboundService {
         Ok(store::pending_count(&self.db, received_before).await?)
     }
 
-    async fn apply(&self, event: &StoredEvent) -> Result<Applied> {
+    /// The effects of an event other than a Twilio message (those go through
+    /// [`InboundService::messages`]).
+    async fn apply(&self, event: &StoredEvent) -> Result<Outcome> {
         match event.kind {
-            EventKind::Message => self.twilio_message(event).await,
-            EventKind::MessageStatus => self.twilio_message_status(event).await.map(Applied::Settle),
-            EventKind::CallStatus => self.twilio_call_status(event).await.map(Applied::Settle),
-            EventKind::EndOfCallReport => self.vapi_end_of_call(event).await.map(Applied::Settle),
+            EventKind::Message => Err(Error::Internal("messages are settled in batches".into())),
+            EventKind::MessageStatus => self.twilio_message_status(event).await,
+            EventKind::CallStatus => self.twilio_call_status(event).await,
+            EventKind::EndOfCallReport => self.vapi_end_of_call(event).await,
             // Answered while Vapi waited and stored settled; one still `received` never was.
             EventKind::AssistantRequest | EventKind::TransferDestinationRequest => {
-                Ok(Applied::Settle(Outcome::dropped(None, "not_answered")))
+                Ok(Outcome::dropped(None, "not_answered"))
             }
             // WhatsApp Cloud API numbers are routed by their connection (phone_number_id),
             // which arrives with the WhatsApp connections feature; until then nothing here
             // knows whose they are. Reprocessable once it does.
             EventKind::WhatsappMessage | EventKind::WhatsappStatus => {
-                Ok(Applied::Settle(Outcome::unroutable("no_whatsapp_connection")))
+                Ok(Outcome::unroutable("no_whatsapp_connection"))
             }
-            EventKind::SnsNotification => self.ses_notification(event).await.map(Applied::Settle),
-            EventKind::SnsSubscriptionConfirmation => self.sns_confirm(event).await.map(Applied::Settle),
+            EventKind::SnsNotification => self.ses_notification(event).await,
+            EventKind::SnsSubscriptionConfirmation => self.sns_confirm(event).await,
             EventKind::SnsUnsubscribeConfirmation => {
                 tracing::warn!(event_id = %event.id, "SNS says our subscription was removed");
-                Ok(Applied::Settle(Outcome::processed_because(None, "unsubscribed")))
+                Ok(Outcome::processed_because(None, "unsubscribed"))
             }
         }
     }
 
     // ---------------------------------------------------------------- Twilio messages
 
-    /// Inbound SMS / WhatsApp: route by `To`, keywords, admission, conversation.
-    async fn twilio_message(&self, event: &StoredEvent) -> Result<Applied> {
-        let Ok(p) = TwilioParams::from_stored(&event.payload) else {
-            return Ok(Applied::Settle(Outcome::dropped(None, "malformed_payload")));
+    /// Settles Twilio messages (inbound SMS / WhatsApp) in one transaction; if it fails, each
+    /// message on its own, so one bad event fails alone and the rest still settle.
+    async fn messages(&self, events: &[&StoredEvent]) -> Vec<EventState> {
+        match self.messages_together(events).await {
+            Ok(states) => states,
+            Err(e) if events.len() == 1 => {
+                vec![self.failed(events[0], &e, switchboard_core::time::now()).await]
+            }
+            Err(e) => {
+                tracing::debug!(events = events.len(), error = %e, "a batch of messages failed; settling them one by one");
+                let mut states = Vec::with_capacity(events.len());
+                for event in events {
+                    states.push(match self.messages_together(&[event]).await {
+                        Ok(mut s) => s.pop().unwrap_or(EventState::Received),
+                        Err(e) => self.failed(event, &e, switchboard_core::time::now()).await,
+                    });
+                }
+                states
+            }
+        }
+    }
+
+    /// Routes each message by `To` (reads, outside the transaction; a number is looked up once
+    /// per batch), then in one transaction: locks the counters admission will write (in the
+    /// order every writer shares), applies each message and settles its event.
+    async fn messages_together(&self, events: &[&StoredEvent]) -> Result<Vec<EventState>> {
+        let mut held: HashMap<E164, Option<(Number, Meter)>> = HashMap::new();
+        let mut routed = Vec::with_capacity(events.len());
+        for event in events {
+            routed.push(self.route_message(event, &mut held).await?);
+        }
+        let txn = self.db.begin().await?;
+        let sms = events.iter().zip(&routed).filter_map(|(event, r)| match r {
+            Ok(m) if m.channel != Channel::Whatsapp => Some((&m.meter, event.received_at)),
+            _ => None,
+        });
+        self.usage.lock_counters(&txn, sms).await?;
+        let now = switchboard_core::time::now();
+        let mut states = Vec::with_capacity(events.len());
+        for (event, routed) in events.iter().zip(routed) {
+            let outcome = match routed {
+                Ok(message) => self.apply_message(&txn, event, message).await?,
+                Err(outcome) => outcome,
+            };
+            let settled = store::finish(&txn, &event.id, &outcome, now).await?;
+            states.push(if settled { outcome.state } else { EventState::Processed });
+        }
+        txn.commit().await?;
+        Ok(states)
+    }
+
+    /// The number a message was sent to, or the outcome of one that goes nowhere.
+    async fn route_message(
+        &self,
+        event: &StoredEvent,
+        held: &mut HashMap<E164, Option<(Number, Meter)>>,
+    ) -> Result<std::result::Result<RoutedMessage, Outcome>> {
+        let Ok(params) = TwilioParams::from_stored(&event.payload) else {
+            return Ok(Err(Outcome::dropped(None, "malformed_payload")));
         };
-        let sid = p.message_sid().unwrap_or(&event.external_id).to_owned();
-        let (channel, to) = channel_address(p.get("To").unwrap_or_default());
+        let (channel, to) = channel_address(params.get("To").unwrap_or_default());
         let Ok(to) = E164::parse(to) else {
-            return Ok(Applied::Settle(Outcome::unroutable("invalid_to")));
+            return Ok(Err(Outcome::unroutable("invalid_to")));
         };
-        let Some((number, meter)) = self.numbers.meter_by_phone(&to).await? else {
-            return Ok(Applied::Settle(Outcome::unroutable("number_not_held")));
+        let found = match held.get(&to) {
+            Some(found) => found.clone(),
+            None => {
+                let found = self.numbers.meter_by_phone(&to).await?;
+                held.insert(to.clone(), found.clone());
+                found
+            }
         };
+        let Some((number, meter)) = found else {
+            return Ok(Err(Outcome::unroutable("number_not_held")));
+        };
+        Ok(Ok(RoutedMessage { params, channel, to, number, meter }))
+    }
+
+    /// Keywords, admission and the conversation of one routed message, inside `txn`.
+    async fn apply_message(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &StoredEvent,
+        m: RoutedMessage,
+    ) -> Result<Outcome> {
+        let RoutedMessage { params: p, channel, to, number, meter } = m;
+        let sid = p.message_sid().unwrap_or(&event.external_id).to_owned();
         let ws = meter.workspace_id.clone();
         let from = contact(channel_address(p.get("From").unwrap_or_default()).1);
         let body = p.get("Body").unwrap_or_default().to_owned();
@@ -243,10 +341,10 @@ impl InboundService {
         let keyword = Keyword::of(&body);
         match keyword {
             Some(Keyword::OptOut) => {
-                opt_outs::opt_out(&self.db, &ws, channel, &from, OptOutSource::Keyword).await?;
+                opt_outs::opt_out(txn, &ws, channel, &from, OptOutSource::Keyword).await?;
             }
             Some(Keyword::OptIn) => {
-                opt_outs::opt_in(&self.db, &ws, channel, &from).await?;
+                opt_outs::opt_in(txn, &ws, channel, &from).await?;
             }
             None => {}
         }
@@ -256,21 +354,21 @@ impl InboundService {
             // enabled and its agent must have WhatsApp switched on.
             Channel::Whatsapp => {
                 if !meter.enabled {
-                    return Ok(Applied::Settle(Outcome::dropped(Some(ws), Refusal::NumberDisabled.code())));
+                    return Ok(Outcome::dropped(Some(ws), Refusal::NumberDisabled.code()));
                 }
                 let on = match &number.agent_id {
-                    Some(agent) => snapshot(&self.db, &ws, agent).await?.whatsapp_enabled,
+                    Some(agent) => snapshot(txn, &ws, agent).await?.whatsapp_enabled,
                     None => false,
                 };
                 if !on {
-                    return Ok(Applied::Settle(Outcome::dropped(Some(ws), "whatsapp_disabled")));
+                    return Ok(Outcome::dropped(Some(ws), "whatsapp_disabled"));
                 }
             }
             _ => {
                 if let SmsDecision::Refused(refusal) =
-                    self.usage.admit_sms(&meter, &sid, event.received_at).await?
+                    self.usage.admit_sms_in(txn, &meter, &sid, event.received_at).await?
                 {
-                    return Ok(Applied::Settle(Outcome::dropped(Some(ws), refusal.code())));
+                    return Ok(Outcome::dropped(Some(ws), refusal.code()));
                 }
             }
         }
@@ -280,16 +378,10 @@ impl InboundService {
             Some(Keyword::OptIn) => Some("opted_in"),
             None => None,
         };
-        let outcome = Outcome {
-            state: EventState::Processed,
-            reason: reason.map(str::to_owned),
-            workspace_id: Some(ws.clone()),
-        };
-        let txn = self.db.begin().await?;
         conversations::append_inbound(
-            &txn,
+            txn,
             InboundMessage {
-                workspace_id: ws,
+                workspace_id: ws.clone(),
                 channel,
                 business_address: to.to_string(),
                 contact: from,
@@ -302,9 +394,11 @@ impl InboundService {
             },
         )
         .await?;
-        let settled = store::finish(&txn, &event.id, &outcome, switchboard_core::time::now()).await?;
-        txn.commit().await?;
-        Ok(Applied::Settled(if settled { outcome.state } else { EventState::Processed }))
+        Ok(Outcome {
+            state: EventState::Processed,
+            reason: reason.map(str::to_owned),
+            workspace_id: Some(ws),
+        })
     }
 
     /// Outbound message status: the message's status moves forward; 21610 is an opt-out.
@@ -632,12 +726,13 @@ fn address_of(raw: &str) -> String {
     inner.trim().to_ascii_lowercase()
 }
 
-/// How processing of one event ended.
-enum Applied {
-    /// Done; settle the event with this outcome.
-    Settle(Outcome),
-    /// Done and settled in the same transaction as the effects.
-    Settled(EventState),
+/// A Twilio message and the number it was sent to.
+struct RoutedMessage {
+    params: TwilioParams,
+    channel: Channel,
+    to: E164,
+    number: Number,
+    meter: Meter,
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ mod store;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use switchboard_core::{Amount, Ctx, Currency, Money, NumberId, Period, Permission, Result};
 use switchboard_tenancy::TenancyService;
 
@@ -76,6 +76,24 @@ impl UsageService {
     /// before is answered as admitted (`duplicate`) even if the number has since been switched
     /// off or reached its limit: reprocessing must find what was charged, not a refusal.
     pub async fn admit_sms(&self, meter: &Meter, message_id: &str, at: DateTime<Utc>) -> Result<SmsDecision> {
+        let txn = self.db.begin().await?;
+        let decision = self.admit_sms_in(&txn, meter, message_id, at).await?;
+        txn.commit().await?;
+        Ok(decision)
+    }
+
+    /// [`UsageService::admit_sms`] inside the caller's transaction, which commits it together
+    /// with the caller's own writes (webhook-ingest settles a batch of messages in one). Its
+    /// first write locks the number's counter; a caller admitting several messages in one
+    /// transaction takes [`UsageService::lock_counters`] first so concurrent batches cannot
+    /// deadlock.
+    pub async fn admit_sms_in(
+        &self,
+        conn: &impl ConnectionTrait,
+        meter: &Meter,
+        message_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<SmsDecision> {
         let key = format!("sms:{message_id}");
         let refusal = if !meter.enabled {
             Some(Refusal::NumberDisabled)
@@ -87,18 +105,16 @@ impl UsageService {
             None
         };
         if let Some(refusal) = refusal {
-            return self.refuse_sms(&key, refusal).await;
+            return self.refuse_sms(conn, &key, refusal).await;
         }
         let period = Period::containing(at, meter.zone);
-        let txn = self.db.begin().await?;
         let counted =
-            store::count_sms(&txn, &meter.workspace_id, &meter.number_id, period, meter.monthly_sms_limit)
+            store::count_sms(conn, &meter.workspace_id, &meter.number_id, period, meter.monthly_sms_limit)
                 .await?;
         if counted.is_none() {
-            txn.rollback().await?;
-            return self.refuse_sms(&key, Refusal::LimitReached).await;
+            return self.refuse_sms(conn, &key, Refusal::LimitReached).await;
         }
-        let (_, workspace_sms) = store::count_workspace(&txn, &meter.workspace_id, period, 0, 1).await?;
+        let (_, workspace_sms) = store::count_workspace(conn, &meter.workspace_id, period, 0, 1).await?;
         let free = workspace_sms <= self.settings.free_sms;
         let charge = if free { 0 } else { meter.prices.per_sms.units() };
         let record = Model {
@@ -108,15 +124,42 @@ impl UsageService {
             charge,
             ..usage_record(meter, &key, entity::KIND_SMS, period)
         };
-        if !store::insert_record(&txn, record).await? {
-            txn.rollback().await?;
-            return self.existing_sms(&key).await;
+        if !store::insert_record(conn, record).await? {
+            // Counted before: take back this attempt's increments (the caller's transaction
+            // may go on with other messages, so no rollback).
+            store::add_sms(conn, &meter.workspace_id, &meter.number_id, period, -1).await?;
+            store::count_workspace(conn, &meter.workspace_id, period, 0, -1).await?;
+            return self.existing_sms(conn, &key).await;
         }
         if charge > 0 {
-            self.charge(&txn, meter, EntryKind::Sms, &key, period, 1, charge, "SMS").await?;
+            self.charge(conn, meter, EntryKind::Sms, &key, period, 1, charge, "SMS").await?;
         }
-        txn.commit().await?;
         Ok(SmsDecision::Admitted(SmsAdmission { period, free, charge: self.money(charge), duplicate: false }))
+    }
+
+    /// Locks the counters that admitting SMS on `meters` (each with the instant it happened) will
+    /// write, in one order every caller shares: the numbers' month counters, then the
+    /// workspaces' — both sorted. A transaction admitting many messages takes these first; one
+    /// admitting a single message locks the same rows in the same order on its own.
+    pub async fn lock_counters<'m>(
+        &self,
+        conn: &impl ConnectionTrait,
+        meters: impl IntoIterator<Item = (&'m Meter, DateTime<Utc>)>,
+    ) -> Result<()> {
+        let mut numbers = std::collections::BTreeSet::new();
+        let mut workspaces = std::collections::BTreeSet::new();
+        for (meter, at) in meters {
+            let period = Period::containing(at, meter.zone);
+            numbers.insert((meter.number_id.clone(), period, meter.workspace_id.clone()));
+            workspaces.insert((meter.workspace_id.clone(), period));
+        }
+        for (number, period, ws) in &numbers {
+            store::lock_minutes(conn, ws, number, *period).await?;
+        }
+        for (ws, period) in &workspaces {
+            store::count_workspace(conn, ws, *period, 0, 0).await?;
+        }
+        Ok(())
     }
 
     /// Takes back an SMS admitted under `message_id` that the provider then did not send (an
@@ -156,15 +199,20 @@ impl UsageService {
     }
 
     /// `refusal`, unless the message was admitted before.
-    async fn refuse_sms(&self, key: &str, refusal: Refusal) -> Result<SmsDecision> {
-        match store::find_record(&self.db, key).await? {
-            Some(_) => self.existing_sms(key).await,
+    async fn refuse_sms(
+        &self,
+        conn: &impl ConnectionTrait,
+        key: &str,
+        refusal: Refusal,
+    ) -> Result<SmsDecision> {
+        match store::find_record(conn, key).await? {
+            Some(_) => self.existing_sms(conn, key).await,
             None => Ok(SmsDecision::Refused(refusal)),
         }
     }
 
-    async fn existing_sms(&self, key: &str) -> Result<SmsDecision> {
-        let r = store::find_record(&self.db, key).await?.ok_or_else(|| missing(key))?;
+    async fn existing_sms(&self, conn: &impl ConnectionTrait, key: &str) -> Result<SmsDecision> {
+        let r = store::find_record(conn, key).await?.ok_or_else(|| missing(key))?;
         Ok(SmsDecision::Admitted(SmsAdmission {
             period: parse_period(&r.period)?,
             free: r.free_quantity > 0,
@@ -297,7 +345,7 @@ impl UsageService {
     #[allow(clippy::too_many_arguments)]
     async fn charge(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &impl ConnectionTrait,
         meter: &Meter,
         kind: EntryKind,
         key: &str,

@@ -165,3 +165,124 @@ async fn an_event_is_settled_once_and_events_answered_at_once_are_stored_settled
     })
     .await;
 }
+
+/// Batches settled at once by several workers, each holding messages of every number in a
+/// different order (the opposite lock orders that deadlock naive batching), plus a message
+/// admitted before its batch: limits and the shared free tier come out exact.
+#[tokio::test]
+async fn racing_batches_admit_exactly_the_limits_and_hand_out_the_free_tier_once() {
+    each_engine(|db| async move {
+        const FREE_SMS: i64 = 25;
+        let tenancy = TenancyService::new(db.conn.clone());
+        let mut numbers = Vec::new();
+        for w in 0..2 {
+            let ws = tenancy
+                .create_workspace(NewWorkspace { name: format!("W{w}"), timezone: None })
+                .await
+                .unwrap()
+                .0
+                .id;
+            for (n, limit) in [Some(30), Some(40), None].into_iter().enumerate() {
+                let phone = format!("+49309018{w}{n}0");
+                let row = NumberRow { monthly_sms_limit: limit, ..NumberRow::new(&ws, &phone) };
+                insert_numbers(&db.conn, &[row]).await.unwrap();
+                numbers.push((ws.clone(), phone, limit));
+            }
+        }
+        let inbound = service(&db, FREE_SMS);
+        // 50 messages to each number, and a few to nobody's number.
+        let mut events: Vec<NewEvent> = (0..300)
+            .map(|i| sms_event(&format!("SM{i:04}"), &numbers[i % numbers.len()].1))
+            .chain((0..4).map(|i| sms_event(&format!("SMnobody{i}"), "+4930999999")))
+            .collect();
+        events.push(sms_event("SMbad", "not a number"));
+        store::insert_batch(&db.conn, &events).await.unwrap();
+        let stored: Vec<_> = events.iter().map(NewEvent::stored).collect();
+
+        // One message is admitted and appended first but not settled, as after a crash.
+        assert_eq!(inbound.process(&stored[0]).await, EventState::Processed);
+        let reset =
+            "UPDATE inbound_events SET state = 'received', processed_at = NULL WHERE external_id = 'SM0000'";
+        db.conn.execute_unprepared(reset).await.unwrap();
+
+        let workers = 6;
+        let tasks: Vec<_> = (0..workers)
+            .map(|w| {
+                // Runs of 5 consecutive events: messages to 5 different numbers.
+                let mut mine: Vec<_> = stored
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| (i / 5) % workers == w)
+                    .map(|(_, e)| e.clone())
+                    .collect();
+                if w % 2 == 1 {
+                    mine.reverse();
+                }
+                let inbound = inbound.clone();
+                tokio::spawn(async move {
+                    let mut states = Vec::new();
+                    for batch in mine.chunks(InboundService::BATCH / 4) {
+                        states.extend(inbound.process_many(batch).await);
+                    }
+                    states
+                })
+            })
+            .collect();
+        let mut states = Vec::new();
+        for t in tasks {
+            states.extend(t.await.unwrap());
+        }
+        assert_eq!(states.len(), stored.len());
+        assert!(!states.contains(&EventState::Received), "every event settled: {states:?}");
+
+        let count = |sql: String| {
+            let db = &db;
+            async move { scalar(db, &sql).await }
+        };
+        let mut admitted_total = 0;
+        for (ws, phone, limit) in &numbers {
+            let admitted = limit.unwrap_or(50).min(50);
+            admitted_total += admitted;
+            let used = count(format!(
+                "SELECT sms_used FROM usage_counters c JOIN numbers n ON n.id = c.number_id \
+                 WHERE n.phone_number = '{phone}'"
+            ))
+            .await;
+            assert_eq!(used, admitted, "{phone} counted");
+            let dropped = count(format!(
+                "SELECT COUNT(*) FROM inbound_events WHERE workspace_id = '{ws}' AND state = 'dropped' \
+                 AND reason = 'limit_reached' AND payload LIKE '%{}%'",
+                phone.trim_start_matches('+')
+            ))
+            .await;
+            assert_eq!(dropped, 50 - admitted, "{phone} refused beyond its limit");
+        }
+        for (ws, _, _) in numbers.iter().step_by(3) {
+            let ws_admitted = count(format!(
+                "SELECT COUNT(*) FROM usage_records WHERE workspace_id = '{ws}' AND state = 'counted'"
+            ))
+            .await;
+            let free = count(format!(
+                "SELECT COALESCE(SUM(free_quantity), 0) FROM usage_records WHERE workspace_id = '{ws}'"
+            ))
+            .await;
+            let charged = count(format!(
+                "SELECT COUNT(*) FROM ledger_entries WHERE workspace_id = '{ws}' AND kind = 'sms'"
+            ))
+            .await;
+            let workspace_counter =
+                count(format!("SELECT sms_used FROM workspace_usage WHERE workspace_id = '{ws}'")).await;
+            assert_eq!(workspace_counter, ws_admitted, "the workspace counter equals its records");
+            assert_eq!(free, FREE_SMS, "the free tier handed out exactly once");
+            assert_eq!(charged, ws_admitted - FREE_SMS, "every other message charged once");
+        }
+        assert_eq!(count("SELECT COUNT(*) FROM usage_records".into()).await, admitted_total);
+        assert_eq!(count("SELECT COUNT(*) FROM conversation_messages".into()).await, admitted_total);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM inbound_events WHERE state = 'unroutable'".into()).await,
+            5,
+            "nobody's number and a malformed To"
+        );
+    })
+    .await;
+}
