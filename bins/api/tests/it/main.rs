@@ -18,6 +18,7 @@ mod numbers;
 mod ops;
 mod phone_lines;
 mod roles;
+mod security;
 mod startup;
 mod webhooks;
 mod workspaces;
