@@ -249,6 +249,38 @@ pub(crate) async fn find_by_address(
         .await
 }
 
+/// Whose Meta Cloud API number `phone_number_id` is: the connection that webhooks naming it are
+/// routed to (the webhook names the number, not the workspace).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaRoute {
+    pub workspace_id: WorkspaceId,
+    pub connection_id: WhatsappConnectionId,
+    pub agent_id: Option<AgentId>,
+    pub active: bool,
+}
+
+/// The live Meta connection of `phone_number_id` in any workspace; an active one before an
+/// inactive one, then the oldest (ids are time-ordered).
+pub async fn route_meta(
+    conn: &impl ConnectionTrait,
+    phone_number_id: &str,
+) -> std::result::Result<Option<MetaRoute>, DbErr> {
+    let found = Entity::find()
+        .filter(Column::DeletedAt.is_null())
+        .filter(Column::Provider.eq(WhatsappProvider::Meta.as_str()))
+        .filter(Column::PhoneNumberId.eq(phone_number_id))
+        .order_by_desc(Column::Active)
+        .order_by_asc(Column::Id)
+        .one(conn)
+        .await?;
+    Ok(found.map(|m| MetaRoute {
+        workspace_id: m.workspace_id,
+        connection_id: m.id,
+        agent_id: m.agent_id,
+        active: m.active,
+    }))
+}
+
 fn digits(v: &mut Violations, field: &str, value: &str) -> Option<String> {
     let value = value.trim();
     if value.is_empty() || value.len() > 32 || !value.bytes().all(|b| b.is_ascii_digit()) {

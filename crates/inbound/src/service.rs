@@ -11,7 +11,7 @@ use switchboard_agents::AgentService;
 use switchboard_billing::{CallDecision, Meter, Refusal, SmsDecision, UsageService};
 use switchboard_channels::conversations::{self, InboundMessage, MessageStatus};
 use switchboard_channels::opt_outs::{self, Keyword, OptOutSource};
-use switchboard_channels::{Channel, snapshot};
+use switchboard_channels::{Channel, snapshot, whatsapp};
 use switchboard_core::{AgentId, Ctx, DomainError, E164, Error, Language, Result, WorkspaceId};
 use switchboard_forwarding::{ForwardingService, TransferDecision};
 use switchboard_numbers::{Number, NumberService};
@@ -229,12 +229,8 @@ impl InboundService {
             EventKind::AssistantRequest | EventKind::TransferDestinationRequest => {
                 Ok(Outcome::dropped(None, "not_answered"))
             }
-            // WhatsApp Cloud API numbers are routed by their connection (phone_number_id),
-            // which arrives with the WhatsApp connections feature; until then nothing here
-            // knows whose they are. Reprocessable once it does.
-            EventKind::WhatsappMessage | EventKind::WhatsappStatus => {
-                Ok(Outcome::unroutable("no_whatsapp_connection"))
-            }
+            EventKind::WhatsappMessage => self.meta_message(event).await,
+            EventKind::WhatsappStatus => self.meta_status(event).await,
             EventKind::SnsNotification => self.ses_notification(event).await,
             EventKind::SnsSubscriptionConfirmation => self.sns_confirm(event).await,
             EventKind::SnsUnsubscribeConfirmation => {
@@ -391,6 +387,7 @@ impl InboundService {
                 media_urls: p.media_urls(),
                 provider_message_id: sid,
                 received_at: event.received_at,
+                whatsapp_connection_id: None,
             },
         )
         .await?;
@@ -670,6 +667,102 @@ impl InboundService {
         Ok(Outcome::processed_because(None, "subscription_confirmed"))
     }
 
+    // ---------------------------------------------------------------- Meta (WhatsApp Cloud API)
+
+    /// An inbound WhatsApp message, routed by `metadata.phone_number_id` to its connection:
+    /// keywords, then (connection active, its agent's WhatsApp on) the conversation. WhatsApp is
+    /// not metered. A number no connection claims is unroutable — and found again when the
+    /// event is reprocessed after one is created.
+    async fn meta_message(&self, event: &StoredEvent) -> Result<Outcome> {
+        let Ok(payload) = serde_json::from_str::<Value>(&event.payload) else {
+            return Ok(Outcome::dropped(None, "malformed_payload"));
+        };
+        let message = &payload["message"];
+        let (Some(pnid), Some(from)) =
+            (payload["metadata"]["phone_number_id"].as_str(), message["from"].as_str())
+        else {
+            return Ok(Outcome::dropped(None, "malformed_payload"));
+        };
+        let Some(route) = whatsapp::route_meta(&self.db, pnid).await? else {
+            return Ok(Outcome::unroutable("no_whatsapp_connection"));
+        };
+        let ws = route.workspace_id.clone();
+        // Meta writes the sender's number as digits (`wa_id`) without the plus.
+        let from = contact(&format!("+{}", from.trim_start_matches('+')));
+        let body = meta_text(message);
+        let txn = self.db.begin().await?;
+        let keyword = Keyword::of(&body);
+        match keyword {
+            Some(Keyword::OptOut) => {
+                opt_outs::opt_out(&txn, &ws, Channel::Whatsapp, &from, OptOutSource::Keyword).await?;
+            }
+            Some(Keyword::OptIn) => {
+                opt_outs::opt_in(&txn, &ws, Channel::Whatsapp, &from).await?;
+            }
+            None => {}
+        }
+        let on = match (&route.agent_id, route.active) {
+            (Some(agent), true) => snapshot(&txn, &ws, agent).await?.whatsapp_enabled,
+            _ => false,
+        };
+        let outcome = if !route.active {
+            Outcome::dropped(Some(ws), "connection_inactive")
+        } else if !on {
+            Outcome::dropped(Some(ws), "whatsapp_disabled")
+        } else {
+            conversations::append_inbound(
+                &txn,
+                InboundMessage {
+                    workspace_id: ws.clone(),
+                    channel: Channel::Whatsapp,
+                    business_address: pnid.to_owned(),
+                    contact: from,
+                    agent_id: route.agent_id.clone(),
+                    number_id: None,
+                    body,
+                    media_urls: Vec::new(),
+                    provider_message_id: event.external_id.clone(),
+                    received_at: event.received_at,
+                    whatsapp_connection_id: Some(route.connection_id.clone()),
+                },
+            )
+            .await?;
+            let reason = match keyword {
+                Some(Keyword::OptOut) => Some("opted_out".to_owned()),
+                Some(Keyword::OptIn) => Some("opted_in".to_owned()),
+                None => None,
+            };
+            Outcome { state: EventState::Processed, reason, workspace_id: Some(ws) }
+        };
+        txn.commit().await?;
+        Ok(outcome)
+    }
+
+    /// A status of a message we sent through Meta: the message's status moves forward.
+    async fn meta_status(&self, event: &StoredEvent) -> Result<Outcome> {
+        let Ok(payload) = serde_json::from_str::<Value>(&event.payload) else {
+            return Ok(Outcome::dropped(None, "malformed_payload"));
+        };
+        let status = &payload["status"];
+        let (Some(pnid), Some(id), Some(state)) = (
+            payload["metadata"]["phone_number_id"].as_str(),
+            status["id"].as_str(),
+            status["status"].as_str(),
+        ) else {
+            return Ok(Outcome::dropped(None, "malformed_payload"));
+        };
+        let Some(route) = whatsapp::route_meta(&self.db, pnid).await? else {
+            return Ok(Outcome::unroutable("no_whatsapp_connection"));
+        };
+        let ws = route.workspace_id;
+        let Some(state) = MessageStatus::from_provider(state) else {
+            return Ok(Outcome::processed_because(Some(ws), "unknown_status"));
+        };
+        let error_code = status["errors"][0]["code"].as_i64().map(|c| c.to_string());
+        conversations::update_status(&self.db, &ws, id, state, error_code.as_deref()).await?;
+        Ok(Outcome::processed(Some(ws)))
+    }
+
     /// SES bounces and complaints: permanent bounces and complaints opt the recipient out of
     /// email in the sender's workspace. Deliveries and other notifications change nothing.
     async fn ses_notification(&self, event: &StoredEvent) -> Result<Outcome> {
@@ -724,6 +817,22 @@ fn address_of(raw: &str) -> String {
         _ => raw,
     };
     inner.trim().to_ascii_lowercase()
+}
+
+/// The words of a Meta message: its text, a button's or list reply's title, or a media caption
+/// (media itself stays at Meta, fetched with the connection's token when needed).
+fn meta_text(message: &Value) -> String {
+    let kind = message["type"].as_str().unwrap_or_default();
+    let found = [
+        &message["text"]["body"],
+        &message["button"]["text"],
+        &message["interactive"]["button_reply"]["title"],
+        &message["interactive"]["list_reply"]["title"],
+        &message[kind]["caption"],
+    ]
+    .into_iter()
+    .find_map(Value::as_str);
+    found.unwrap_or_default().to_owned()
 }
 
 /// A Twilio message and the number it was sent to.

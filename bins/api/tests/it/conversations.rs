@@ -74,6 +74,7 @@ async fn inbound(
             media_urls: vec![],
             provider_message_id: format!("SM{}", ulid::Ulid::new()),
             received_at: Utc::now() - ago,
+            whatsapp_connection_id: None,
         },
     )
     .await

@@ -1,12 +1,15 @@
-//! `GET/POST /meta/whatsapp`: the subscription challenge, and signed deliveries stored once per
-//! message and status (unroutable until WhatsApp connections exist).
+//! `GET/POST /meta/whatsapp`: the subscription challenge, signed deliveries stored once per
+//! message and status, and their routing by `phone_number_id` to the workspace's connection.
 
 use secrecy::SecretString;
+use serde_json::json;
+use switchboard_channels::whatsapp::{ConnectionPatch, WhatsappService};
+use switchboard_core::{Ctx, WhatsappConnectionId};
 use switchboard_inbound::{EventKind, EventState, Provider};
 use switchboard_testkit::each_engine;
 use switchboard_webhook_auth::meta::signature_header;
 
-use crate::harness::{self, expect_problem, fixtures, spawn};
+use crate::harness::{self, count, edit_json, expect_problem, fixtures, spawn, world};
 
 fn sign(body: &str) -> String {
     signature_header(&SecretString::from(harness::META_SECRET), body.as_bytes())
@@ -79,6 +82,113 @@ async fn signed_deliveries_are_stored_once_per_message_and_status() {
         let body = r#"{"object": "whatsapp_business_account", "entry": "nope"}"#;
         expect_problem(ingest.meta(body, Some(&sign(body))).await, 400, "malformed_payload").await;
         assert_eq!(ingest.event_count().await, 3);
+    })
+    .await;
+}
+
+const PHONE_NUMBER_ID: &str = "106540352242922";
+
+/// A Meta connection of `PHONE_NUMBER_ID` in the world's workspace, served by its agent.
+async fn meta_connection(
+    db: &switchboard_testkit::TestDb,
+    w: &harness::World,
+) -> (WhatsappService, WhatsappConnectionId) {
+    let agents = switchboard_agents::AgentService::new(
+        db.conn.clone(),
+        switchboard_tenancy::TenancyService::new(db.conn.clone()),
+    );
+    let sealer = switchboard_core::secret_box::Sealer::new(std::sync::Arc::new(secrecy::SecretBox::new(
+        Box::new([7u8; 32]),
+    )));
+    let messaging =
+        switchboard_providers::sandbox_messaging(switchboard_providers::Sandbox::embedded().unwrap());
+    let service = WhatsappService::new(db.conn.clone(), agents, sealer, messaging);
+    let input = serde_json::from_value(json!({
+        "display_name": "Support", "agent_id": w.agent, "provider": "meta",
+        "phone_number_id": PHONE_NUMBER_ID, "access_token": "EAAG-test-token-0000"
+    }))
+    .unwrap();
+    let created = service.create(&Ctx::system(w.ws.clone()), input).await.unwrap();
+    (service, created.id)
+}
+
+#[tokio::test]
+async fn messages_reach_their_connections_conversation_and_statuses_move_messages_forward() {
+    each_engine(|db| async move {
+        let w = world(&db).await;
+        let (connections, id) = meta_connection(&db, &w).await;
+        let ingest = spawn(db).await;
+        let db = &ingest.db;
+
+        assert_eq!(ingest.meta(fixtures::META_TEXT, Some(&sign(fixtures::META_TEXT))).await.status(), 200);
+        let wamid = "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=";
+        let message = ingest.settled(Provider::Meta, EventKind::WhatsappMessage, wamid).await;
+        assert_eq!((message.state, message.reason.as_deref()), (EventState::Processed, None));
+        assert_eq!(message.workspace_id.as_ref(), Some(&w.ws));
+        let conversation = format!(
+            "SELECT COUNT(*) FROM conversations WHERE workspace_id = '{}' AND channel = 'whatsapp' \
+             AND business_address = '{PHONE_NUMBER_ID}' AND contact = '+16505551234' \
+             AND whatsapp_connection_id IS NOT NULL AND agent_id = '{}'",
+            w.ws, w.agent
+        );
+        assert_eq!(count(db, &conversation).await, 1);
+        let stored = format!(
+            "SELECT COUNT(*) FROM conversation_messages WHERE provider_message_id = '{wamid}' \
+             AND body = 'Does it come in another color?' AND direction = 'inbound'"
+        );
+        assert_eq!(count(db, &stored).await, 1);
+
+        // A status names a message we know by its wamid: it moves forward; an unknown one is
+        // processed and changes nothing.
+        let read_wamid = "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI3RDI5NEYzNzg0QUQ3RkE4NTYA";
+        let known = edit_json(
+            fixtures::META_TEXT,
+            &[("/entry/0/changes/0/value/messages/0/id", json!(read_wamid))],
+        )
+        .to_string();
+        assert_eq!(ingest.meta(&known, Some(&sign(&known))).await.status(), 200);
+        ingest.settled(Provider::Meta, EventKind::WhatsappMessage, read_wamid).await;
+        assert_eq!(
+            ingest.meta(fixtures::META_STATUSES, Some(&sign(fixtures::META_STATUSES))).await.status(),
+            200
+        );
+        let read = ingest.settled(Provider::Meta, EventKind::WhatsappStatus, &format!("{read_wamid}:read")).await;
+        assert_eq!((read.state, read.workspace_id.as_ref()), (EventState::Processed, Some(&w.ws)));
+        let status = format!(
+            "SELECT COUNT(*) FROM conversation_messages WHERE provider_message_id = '{read_wamid}' AND status = 'read'"
+        );
+        assert_eq!(count(db, &status).await, 1);
+
+        // STOP over WhatsApp opts the contact out of WhatsApp in this workspace.
+        let stop = edit_json(
+            fixtures::META_TEXT,
+            &[
+                ("/entry/0/changes/0/value/messages/0/id", json!("wamid.STOP1")),
+                ("/entry/0/changes/0/value/messages/0/text/body", json!("STOP")),
+            ],
+        )
+        .to_string();
+        assert_eq!(ingest.meta(&stop, Some(&sign(&stop))).await.status(), 200);
+        let stopped = ingest.settled(Provider::Meta, EventKind::WhatsappMessage, "wamid.STOP1").await;
+        assert_eq!(stopped.reason.as_deref(), Some("opted_out"));
+        let opted_out = format!(
+            "SELECT COUNT(*) FROM opt_outs WHERE workspace_id = '{}' AND channel = 'whatsapp' AND contact = '+16505551234'",
+            w.ws
+        );
+        assert_eq!(count(db, &opted_out).await, 1);
+
+        // A connection switched off takes nothing into a conversation.
+        let ctx = Ctx::system(w.ws.clone());
+        connections.update(&ctx, &id, ConnectionPatch { active: Some(false), ..Default::default() }).await.unwrap();
+        let late = edit_json(
+            fixtures::META_TEXT,
+            &[("/entry/0/changes/0/value/messages/0/id", json!("wamid.LATE1"))],
+        )
+        .to_string();
+        assert_eq!(ingest.meta(&late, Some(&sign(&late))).await.status(), 200);
+        let dropped = ingest.settled(Provider::Meta, EventKind::WhatsappMessage, "wamid.LATE1").await;
+        assert_eq!((dropped.state, dropped.reason.as_deref()), (EventState::Dropped, Some("connection_inactive")));
+        assert_eq!(count(db, "SELECT COUNT(*) FROM conversation_messages").await, 3, "message, known and STOP");
     })
     .await;
 }

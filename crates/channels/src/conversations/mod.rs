@@ -185,6 +185,8 @@ pub struct InboundMessage {
     /// Twilio's `MessageSid`, Meta's `wamid…`.
     pub provider_message_id: String,
     pub received_at: DateTime<Utc>,
+    /// The WhatsApp connection it arrived through (Meta Cloud API messages).
+    pub whatsapp_connection_id: Option<WhatsappConnectionId>,
 }
 
 /// What [`append_inbound`] did.
@@ -299,7 +301,7 @@ pub async fn append_inbound(conn: &impl ConnectionTrait, m: InboundMessage) -> R
         escalated: false,
         sentiment: None,
         summary: None,
-        whatsapp_connection_id: None,
+        whatsapp_connection_id: m.whatsapp_connection_id.clone(),
         last_message_at: m.received_at,
         last_inbound_at: Some(m.received_at),
         created_at: now,
@@ -357,6 +359,9 @@ pub async fn append_inbound(conn: &impl ConnectionTrait, m: InboundMessage) -> R
     }
     if let Some(number) = m.number_id {
         update = update.col_expr(conversation::Column::NumberId, Expr::value(number));
+    }
+    if let Some(connection) = m.whatsapp_connection_id {
+        update = update.col_expr(conversation::Column::WhatsappConnectionId, Expr::value(connection));
     }
     update
         .filter(conversation::Column::WorkspaceId.eq(m.workspace_id))

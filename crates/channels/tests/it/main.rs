@@ -34,6 +34,7 @@ fn message(ws: &WorkspaceId, sid: &str, body: &str, at: DateTime<Utc>) -> Inboun
         media_urls: vec![],
         provider_message_id: sid.into(),
         received_at: at,
+        whatsapp_connection_id: None,
     }
 }
 
