@@ -1,5 +1,6 @@
 //! `switchboard-migrations [up|down|status|fresh|reset]` against `DATABASE_URL` (default: the
-//! embedded SQLite file `data/switchboard.db`, created with its folder).
+//! embedded SQLite file `data/switchboard.db`, created with its folder). `up` without `--num`
+//! takes the same PostgreSQL advisory lock as the binaries' start-up migration.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -50,6 +51,9 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot connect to {url}"))?;
     let result = match cli.command.unwrap_or(Command::Up { num: None }) {
+        // Everything pending: the same locked path the binaries take at start-up, so two
+        // deploy steps racing (two hosts, a retried job) queue instead of colliding.
+        Command::Up { num: None } => switchboard_migrations::apply(&db).await,
         Command::Up { num } => Migrator::up(&db, num).await,
         Command::Down { num } => Migrator::down(&db, Some(num)).await,
         Command::Reset => Migrator::down(&db, None).await,
