@@ -156,3 +156,60 @@ async fn unknown_routes_methods_and_malformed_ids_are_clean_4xx() {
     })
     .await;
 }
+
+/// Found by schemathesis (`just fuzz-api`): a reply body with `\u0000` was a 500 on PostgreSQL
+/// (text cannot hold NUL) and stored on SQLite. Now every engine answers 422 naming the field,
+/// for bodies and query parameters alike, and nothing is stored.
+#[tokio::test]
+async fn a_nul_character_is_a_422_naming_the_field_on_every_engine() {
+    each_engine(|db| async move {
+        let app = spawn_app(db).await;
+        let ws = app.create_workspace("Acme").await;
+        let key = ws.owner.as_str();
+        let credit = app
+            .request(Method::POST, &format!("/v1/workspaces/{}/credits", ws.id), Some(ADMIN_TOKEN))
+            .json(&json!({"amount": "20.00", "reference": "topup"}))
+            .send()
+            .await
+            .unwrap();
+        expect(credit, 201).await;
+        let agent = app.create_agent(key, json!({"name": "Reception", "status": "live"})).await;
+        let number = expect(
+            app.post("/v1/numbers", key, json!({"agent_id": agent["id"], "area_code": "30"})).await,
+            201,
+        )
+        .await;
+        let started = app
+            .post(
+                "/v1/conversations",
+                key,
+                json!({"channel": "sms", "contact": "+4915112345678", "number_id": number["number"]["id"]}),
+            )
+            .await;
+        let conversation = expect(started, 201).await;
+        let send = format!("/v1/conversations/{}/messages", conversation["id"].as_str().unwrap());
+
+        let p = expect_problem(
+            app.post(&send, key, json!({"body": "hi\u{0}there"})).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(fields(&p), ["body"]);
+        assert!(p["errors"][0]["message"].as_str().unwrap().contains("NUL"), "{p}");
+        let p = expect_problem(
+            app.post("/v1/agents", key, json!({"name": "x", "timezone": "Europe/Berlin\u{0}"})).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(fields(&p), ["timezone"]);
+        let p = expect_problem(app.get("/v1/opt-outs?contact=%2B49%00", key).await, 422, "validation_failed")
+            .await;
+        assert_eq!(fields(&p), ["contact"]);
+
+        // The refused reply was not stored; a clean one still goes out.
+        expect(app.post(&send, key, json!({"body": "hi there"})).await, 201).await;
+    })
+    .await;
+}
