@@ -155,7 +155,7 @@ impl AppState {
 
 /// The routes and their OpenAPI document.
 fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let (router, mut api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(switchboard_web::health::healthz))
         .routes(routes!(switchboard_web::health::readyz))
         .routes(routes!(routes::workspaces::create))
@@ -207,7 +207,9 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::webhooks::list))
         .routes(routes!(routes::webhooks::get))
         .routes(routes!(routes::webhooks::replay))
-        .split_for_parts()
+        .split_for_parts();
+    openapi::add_common_responses(&mut api);
+    (router, api)
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

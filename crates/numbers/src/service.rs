@@ -68,7 +68,7 @@ pub struct SearchParams {
     pub country: Option<Country>,
     /// `local` (default), `mobile` or `toll_free`.
     #[serde(rename = "type")]
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<NumberType>)]
     pub number_type: Option<NumberType>,
     /// Area code digits (national, without the trunk 0).
     pub area_code: Option<String>,
@@ -79,6 +79,7 @@ pub struct SearchParams {
     pub mms: Option<bool>,
     pub fax: Option<bool>,
     /// 1–50, default 20.
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u32>,
 }
 

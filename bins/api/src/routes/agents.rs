@@ -18,6 +18,7 @@ use switchboard_web::{ApiResult, Problem};
 #[into_params(parameter_in = Query)]
 pub struct AgentListParams {
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -103,6 +104,7 @@ pub async fn update(
         (status = 204, description = "deleted"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`agent_in_use`: numbers or channels still point at the agent", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
     Auth(ctx): Auth,

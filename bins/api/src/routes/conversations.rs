@@ -26,6 +26,7 @@ pub struct ConversationListParams {
     pub status: Option<ConversationStatus>,
     pub agent_id: Option<AgentId>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

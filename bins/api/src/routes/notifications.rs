@@ -17,6 +17,7 @@ use switchboard_web::{ApiResult, Problem};
 #[into_params(parameter_in = Query)]
 pub struct NotificationListParams {
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

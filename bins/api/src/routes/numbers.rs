@@ -74,6 +74,7 @@ pub async fn provision(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct NumberListParams {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
     /// Only numbers of this agent.

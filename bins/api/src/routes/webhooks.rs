@@ -53,6 +53,7 @@ pub async fn rotate(
 #[into_params(parameter_in = Query)]
 pub struct DeliveryListParams {
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -21,6 +21,7 @@ pub struct ConnectionListParams {
     /// `true`: the deleted connections (restorable) instead of the others.
     pub deleted: Option<bool>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -116,3 +116,37 @@ fn the_committed_openapi_document_matches_the_code() {
          `cargo run -p switchboard-api -- openapi > docs/openapi.json`)"
     );
 }
+
+/// Found by schemathesis (`just fuzz-api`): statuses the API answers that the document did not
+/// list — 401 on every authenticated operation, 400/413/415 on every JSON body, 404 for every
+/// path id, 422 for query parameters, and 409 `agent_in_use` when deleting an agent.
+#[test]
+fn every_status_the_shared_plumbing_answers_is_documented() {
+    let doc = serde_json::to_value(switchboard_api::openapi_document()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let has = |status: &str| op["responses"][status].is_object();
+            let at =
+                |place: &str| op["parameters"].as_array().into_iter().flatten().any(|p| p["in"] == place);
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            assert_eq!(has("401"), secured, "{method} {path}: 401 iff authenticated");
+            if op["requestBody"].is_object() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(has(status), "{method} {path}: JSON body without {status}");
+                }
+            }
+            if at("path") {
+                assert!(has("404"), "{method} {path}: path id without 404");
+            }
+            if at("query") {
+                assert!(has("422"), "{method} {path}: query parameters without 422");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 60, "only {checked} operations");
+    let resolved = &doc["components"]["responses"]["Unauthenticated"]["content"]["application/problem+json"];
+    assert_eq!(resolved["schema"]["$ref"], "#/components/schemas/Problem");
+    assert!(doc["paths"]["/v1/agents/{id}"]["delete"]["responses"]["409"].is_object());
+}
