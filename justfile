@@ -60,6 +60,11 @@ bench-admission:
 bench-ingest:
     cargo bench -p switchboard-webhook-ingest --bench ingest
 
+# Schemathesis against every API operation on a throwaway server: no 5xx, every answer as documented
+# (`sqlite`, `postgres` or `both`; default both when TEST_DATABASE_URL is set). Not part of CI.
+fuzz-api engine="":
+    scripts/schemathesis.sh {{engine}}
+
 # Formatting and lints as CI runs them.
 lint:
     cargo fmt --all --check
