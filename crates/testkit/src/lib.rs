@@ -10,7 +10,10 @@
 //! Database tests call [`each_engine`] so one test body runs on SQLite and, when configured, on
 //! PostgreSQL; a failure names the engine.
 
+pub mod proxy;
 pub mod rows;
+
+pub use proxy::DbProxy;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -54,6 +57,17 @@ pub fn engines() -> Vec<Engine> {
 
 fn pg_url() -> Option<String> {
     std::env::var(PG_ENV).ok().filter(|u| !u.trim().is_empty())
+}
+
+/// A fresh, migrated PostgreSQL database when `TEST_DATABASE_URL` is set; `None` (and a line in
+/// the output saying why) otherwise — for faults that exist only on a database server.
+pub async fn postgres_only(test: &str) -> Option<TestDb> {
+    if pg_url().is_none() {
+        eprintln!("-- {test}: PostgreSQL only, and {PG_ENV} is not set");
+        return None;
+    }
+    eprintln!("-- on postgres");
+    Some(fresh(Engine::Postgres).await)
 }
 
 /// A fresh, migrated database on `engine`.
