@@ -36,7 +36,17 @@ pub async fn spawn_app_with(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
     let sandbox = switchboard_providers::Sandbox::embedded().unwrap();
     let providers =
         switchboard_api::ProviderSet::sandbox(sandbox.clone(), switchboard_providers::SandboxSes::new());
-    start(db, extra, Some(providers), sandbox).await
+    let conn = db.conn.clone();
+    start(db, conn, extra, Some(providers), sandbox).await
+}
+
+/// The sandbox app serving from `conn` (e.g. a pool through a [`switchboard_testkit::DbProxy`])
+/// instead of the test database's own pool; `db` stays the direct way to look at the rows.
+pub async fn spawn_app_over(db: TestDb, conn: sea_orm::DatabaseConnection) -> TestApp {
+    let sandbox = switchboard_providers::Sandbox::embedded().unwrap();
+    let providers =
+        switchboard_api::ProviderSet::sandbox(sandbox.clone(), switchboard_providers::SandboxSes::new());
+    start(db, conn, &[("APP__AUTH__ADMIN_TOKEN", ADMIN_TOKEN)], Some(providers), sandbox).await
 }
 
 /// The app in live mode: the real Twilio and Vapi clients, pointed at local fakes.
@@ -67,13 +77,63 @@ pub async fn spawn_app_live_with(
     ];
     env.extend_from_slice(extra);
     // The providers exactly as the binary builds them from the settings.
-    start(db, &env, None, switchboard_providers::Sandbox::embedded().unwrap()).await
+    let conn = db.conn.clone();
+    start(db, conn, &env, None, switchboard_providers::Sandbox::embedded().unwrap()).await
+}
+
+/// [`spawn_app_live`] with the Twilio and Vapi clients timing out after `timeout` (production:
+/// 10 s), so a provider that never answers is quick to test.
+pub async fn spawn_app_live_timing_out(
+    db: TestDb,
+    twilio_base: &str,
+    vapi_base: &str,
+    timeout: std::time::Duration,
+) -> TestApp {
+    let conn = db.conn.clone();
+    spawn_app_live_over(db, conn, twilio_base, vapi_base, timeout).await
+}
+
+/// [`spawn_app_live_timing_out`] serving from `conn` (see [`spawn_app_over`]).
+pub async fn spawn_app_live_over(
+    db: TestDb,
+    conn: sea_orm::DatabaseConnection,
+    twilio_base: &str,
+    vapi_base: &str,
+    timeout: std::time::Duration,
+) -> TestApp {
+    use secrecy::SecretString;
+    let numbers = switchboard_providers::live(
+        switchboard_providers::TwilioConfig {
+            base_url: twilio_base.into(),
+            messaging_base_url: twilio_base.into(),
+            account_sid: LIVE_ACCOUNT_SID.into(),
+            auth_token: SecretString::from("live-test-token"),
+            timeout,
+        },
+        switchboard_providers::VapiConfig {
+            base_url: vapi_base.into(),
+            api_key: SecretString::from("vapi-live-test-key"),
+            twilio_account_sid: LIVE_ACCOUNT_SID.into(),
+            twilio_auth_token: SecretString::from("live-test-token"),
+            server_secret: SecretString::from("vapi-live-test-secret"),
+            timeout,
+        },
+    )
+    .unwrap();
+    let sandbox = switchboard_providers::Sandbox::embedded().unwrap();
+    let mut providers =
+        switchboard_api::ProviderSet::sandbox(sandbox.clone(), switchboard_providers::SandboxSes::new());
+    providers.numbers = numbers;
+    let env =
+        [("APP__AUTH__ADMIN_TOKEN", ADMIN_TOKEN), ("APP__PUBLIC_BASE_URL", "https://hooks.example.com")];
+    start(db, conn, &env, Some(providers), sandbox).await
 }
 
 pub const LIVE_ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 
 async fn start(
     db: TestDb,
+    conn: sea_orm::DatabaseConnection,
     extra: &[(&str, &str)],
     providers: Option<switchboard_api::ProviderSet>,
     sandbox: switchboard_providers::Sandbox,
@@ -93,12 +153,7 @@ async fn start(
         Some(p) => p,
         None => switchboard_api::provider_set_for(&settings).unwrap(),
     };
-    let state = AppState::new(
-        db.conn.clone(),
-        settings,
-        switchboard_billing::PriceList::embedded().unwrap(),
-        providers,
-    );
+    let state = AppState::new(conn, settings, switchboard_billing::PriceList::embedded().unwrap(), providers);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, app(state.clone()), std::future::pending()));

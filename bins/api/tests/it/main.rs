@@ -9,6 +9,7 @@ mod billing;
 mod channels;
 mod conversations;
 mod email;
+mod faults;
 mod forwarding;
 mod harness;
 mod isolation;

@@ -122,6 +122,17 @@ pub async fn spawn(db: TestDb) -> Ingest {
 }
 
 pub async fn spawn_with(db: TestDb, extra: &[(&str, &str)]) -> Ingest {
+    let conn = db.conn.clone();
+    spawn_over_with(db, conn, extra).await
+}
+
+/// The ingest serving from `conn` (e.g. a pool through a [`switchboard_testkit::DbProxy`])
+/// instead of the test database's own pool; `db` stays the direct way to look at the rows.
+pub async fn spawn_over(db: TestDb, conn: sea_orm::DatabaseConnection) -> Ingest {
+    spawn_over_with(db, conn, &[]).await
+}
+
+async fn spawn_over_with(db: TestDb, conn: sea_orm::DatabaseConnection, extra: &[(&str, &str)]) -> Ingest {
     switchboard_runtime::telemetry::init(&switchboard_runtime::settings::LogSettings {
         format: switchboard_runtime::settings::LogFormat::Pretty,
         filter: "warn".into(),
@@ -129,7 +140,7 @@ pub async fn spawn_with(db: TestDb, extra: &[(&str, &str)]) -> Ingest {
     let settings = settings(&db, extra);
     let confirmer = Arc::new(FakeConfirmer::default());
     let (mut state, _workers) = IngestState::new(
-        db.conn.clone(),
+        conn,
         &settings,
         Parts {
             prices: switchboard_billing::PriceList::embedded().unwrap(),
