@@ -38,14 +38,14 @@ use switchboard_webhook_auth::sns::{CertificateSource, SnsVerifier, Subscription
 const QUEUE: usize = 10_000;
 /// Processing workers (each settles a batch of queued events at a time). PostgreSQL overlaps
 /// the commits of concurrent transactions, so more workers process more — as many as the pool
-/// allows beside the event writer and the probes. SQLite has one writer at a time: two workers
-/// let one route its batch (reads) while the other writes.
+/// allows beside the event writer and the probes. SQLite has one writer at a time: a second
+/// worker's batches only collide with the first's (and the event writer's) on its lock.
 fn workers(settings: &Settings) -> usize {
     match settings.database.engine() {
         switchboard_core::db::Engine::Postgres => {
             (settings.database.max_connections as usize).saturating_sub(2).max(4)
         }
-        switchboard_core::db::Engine::Sqlite => 2,
+        switchboard_core::db::Engine::Sqlite => 1,
     }
 }
 /// Pending events processed per batch by the start-up recovery and the sweep.

@@ -1,15 +1,15 @@
 //! The in-process queue between acknowledging an event and processing it.
 //!
 //! A request stores its event (see [`crate::Persister`]), hands it to this queue and is
-//! answered; a few worker tasks process what is queued, each taking everything waiting (up to
-//! [`InboundService::BATCH`]) and settling it in one transaction. The queue is bounded: when it is full an
+//! answered; a few worker lanes process what is queued, each taking everything waiting for it
+//! (up to [`InboundService::BATCH`]) and settling it in one transaction. A workspace's messages
+//! share a lane, so batches seldom wait for each other's locks on its month counters. The queue
+//! is bounded: when it is full an
 //! event stays `received` in the database, where the periodic sweep
 //! ([`crate::InboundService::process_pending`]) finds it — as it finds the events of a process
 //! that stopped before processing them.
 
-use std::sync::Arc;
-
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::model::StoredEvent;
@@ -35,30 +35,35 @@ impl Workers {
 }
 
 impl Processor {
-    /// Starts `workers` tasks draining a queue of `capacity` events.
+    /// Starts `workers` lanes draining a queue of `capacity` events: a dispatcher hands each
+    /// event to its lane ([`InboundService::lane`]: a workspace's messages share one), and each
+    /// lane's worker takes what is queued for it (up to [`InboundService::BATCH`]) — under load a
+    /// batch fills up by itself, when idle each event goes alone and at once.
     pub fn spawn(service: InboundService, workers: usize, capacity: usize) -> (Self, Workers) {
-        let (queue, rx) = mpsc::channel::<StoredEvent>(capacity.max(1));
-        let rx = Arc::new(Mutex::new(rx));
-        let handles = (0..workers.max(1))
-            .map(|_| {
-                let rx = rx.clone();
-                let service = service.clone();
-                tokio::spawn(async move {
-                    let mut batch = Vec::with_capacity(InboundService::BATCH);
-                    loop {
-                        // Take what is queued (at least one event, waiting for it), holding the
-                        // lock only while taking: under load a batch fills up by itself, when
-                        // idle each event goes alone and at once.
-                        let taken = rx.lock().await.recv_many(&mut batch, InboundService::BATCH).await;
-                        if taken == 0 {
-                            break;
-                        }
-                        service.process_many(&batch).await;
-                        batch.clear();
-                    }
-                })
-            })
-            .collect();
+        let lanes = workers.max(1);
+        let (queue, mut rx) = mpsc::channel::<StoredEvent>(capacity.max(1));
+        let mut handles = Vec::with_capacity(lanes + 1);
+        let mut senders = Vec::with_capacity(lanes);
+        for _ in 0..lanes {
+            let (tx, mut lane) = mpsc::channel::<StoredEvent>(InboundService::BATCH * 2);
+            senders.push(tx);
+            let service = service.clone();
+            handles.push(tokio::spawn(async move {
+                let mut batch = Vec::with_capacity(InboundService::BATCH);
+                while lane.recv_many(&mut batch, InboundService::BATCH).await > 0 {
+                    service.process_many(&batch).await;
+                    batch.clear();
+                }
+            }));
+        }
+        handles.push(tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                let lane = service.lane(&event, lanes);
+                if senders[lane].send(event).await.is_err() {
+                    break;
+                }
+            }
+        }));
         (Self { queue }, Workers(handles))
     }
 

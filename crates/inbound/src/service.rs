@@ -22,6 +22,9 @@ use crate::model::{EventKind, EventState, NewEvent, Outcome, PendingSummary, Sto
 use crate::payload::{TwilioParams, VapiMessage, channel_address, contact};
 use crate::store;
 
+/// Numbers remembered for [`InboundService::lane`] before the memory starts over.
+const SEEN_WORKSPACES_MAX: usize = 100_000;
+
 /// Twilio's error code for a recipient who unsubscribed (replied STOP).
 const TWILIO_UNSUBSCRIBED: &str = "21610";
 
@@ -36,6 +39,9 @@ pub struct InboundService {
     agents: AgentService,
     confirmer: Arc<dyn SubscriptionConfirmer>,
     max_attempts: i32,
+    /// The workspace each number (`To`) was last routed to: a hint for [`Self::lane`] only,
+    /// never for routing itself.
+    seen_workspaces: Arc<std::sync::RwLock<HashMap<String, WorkspaceId>>>,
 }
 
 impl std::fmt::Debug for InboundService {
@@ -120,7 +126,17 @@ impl InboundService {
         agents: AgentService,
         confirmer: Arc<dyn SubscriptionConfirmer>,
     ) -> Self {
-        Self { db, usage, numbers, lines, forwarding, agents, confirmer, max_attempts: Self::MAX_ATTEMPTS }
+        Self {
+            db,
+            usage,
+            numbers,
+            lines,
+            forwarding,
+            agents,
+            confirmer,
+            max_attempts: Self::MAX_ATTEMPTS,
+            seen_workspaces: Arc::default(),
+        }
     }
 
     /// Builds the service and the domain services it uses, as a binary does at start-up.
@@ -156,6 +172,26 @@ impl InboundService {
             },
             Err(e) => self.failed(event, &e, now).await,
         }
+    }
+
+    /// Which of `lanes` processing lanes should take `event`: a workspace's messages go to one
+    /// lane (once one of its messages has been routed), so concurrent batches seldom wait for
+    /// each other's counter locks. Only a hint — the locks keep any assignment correct.
+    pub fn lane(&self, event: &StoredEvent, lanes: usize) -> usize {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = |key: &str| BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        let key = match event.kind {
+            EventKind::Message => TwilioParams::from_stored(&event.payload)
+                .ok()
+                .and_then(|p| p.get("To").map(|to| channel_address(to).1.to_owned()))
+                .map(|to| match self.seen_workspaces.read().ok().and_then(|m| m.get(&to).cloned()) {
+                    Some(ws) => hash(ws.as_str()),
+                    None => hash(&to),
+                }),
+            _ => None,
+        };
+        let key = key.unwrap_or_else(|| hash(&event.external_id));
+        (key % lanes.max(1) as u64) as usize
     }
 
     /// Processes stored events and answers the state each is left in (in no particular order).
@@ -317,6 +353,12 @@ impl InboundService {
         let Some((number, meter)) = found else {
             return Ok(Err(Outcome::unroutable("number_not_held")));
         };
+        if let Ok(mut seen) = self.seen_workspaces.write() {
+            if seen.len() >= SEEN_WORKSPACES_MAX {
+                seen.clear();
+            }
+            seen.insert(to.to_string(), meter.workspace_id.clone());
+        }
         Ok(Ok(RoutedMessage { params, channel, to, number, meter }))
     }
 

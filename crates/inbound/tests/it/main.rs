@@ -286,3 +286,25 @@ async fn racing_batches_admit_exactly_the_limits_and_hand_out_the_free_tier_once
     })
     .await;
 }
+
+/// Once a workspace's numbers have been routed, all its messages share one processing lane.
+#[tokio::test]
+async fn a_workspaces_messages_share_a_lane_once_its_numbers_are_known() {
+    each_engine(|db| async move {
+        let ws = workspace_with_number(&db, "+4930901820").await;
+        insert_numbers(&db.conn, &[NumberRow::new(&ws, "+4930901821")]).await.unwrap();
+        let inbound = service(&db, 100);
+        let arrived = [sms_event("SMa", "+4930901820"), sms_event("SMb", "+4930901821")];
+        store::insert_batch(&db.conn, &arrived).await.unwrap();
+        let first: Vec<_> = arrived.iter().map(NewEvent::stored).collect();
+        let later: Vec<_> = [sms_event("SMc", "+4930901820"), sms_event("SMd", "+4930901821")]
+            .iter()
+            .map(NewEvent::stored)
+            .collect();
+        const LANES: usize = 1 << 20;
+        assert_eq!(inbound.lane(&first[0], LANES), inbound.lane(&later[0], LANES), "one number, one lane");
+        inbound.process_many(&first).await;
+        assert_eq!(inbound.lane(&later[0], LANES), inbound.lane(&later[1], LANES), "one workspace, one lane");
+    })
+    .await;
+}
