@@ -22,100 +22,24 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::float_arithmetic)]
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, Statement};
-use secrecy::SecretString;
-use switchboard_agents::{AgentService, AgentStatus, NewAgent};
-use switchboard_core::Ctx;
+use common::{Binary, knob, wait_ready};
 use switchboard_loadgen::{Figures, closed_loop, ms, open_loop};
-use switchboard_tenancy::{NewWorkspace, TenancyService};
 use switchboard_testkit::TestDb;
-use switchboard_testkit::rows::{NumberRow, insert_numbers};
-
-const BIN: &str = env!("CARGO_BIN_EXE_switchboard-webhook-ingest");
-const PUBLIC_BASE: &str = "https://hooks.example.com";
-const TOKEN: &str = "bench-twilio-auth-token";
-
-fn knob(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn wait_ready(base: &str) {
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok(res) = client.get(format!("{base}/healthz")).send().await
-            && res.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{base} did not come up");
-}
 
 /// `BENCH_WORKSPACES` (10) workspaces, each with a live agent and `BENCH_NUMBERS_PER_WS` (2)
 /// enabled numbers without limits; answers the numbers.
 async fn routable_numbers(db: &TestDb) -> Vec<String> {
-    let tenancy = TenancyService::new(db.conn.clone());
-    let agents = AgentService::new(db.conn.clone(), tenancy.clone());
-    let mut numbers = Vec::new();
-    for w in 0..knob("BENCH_WORKSPACES", 10) {
-        let (ws, _) = tenancy
-            .create_workspace(NewWorkspace {
-                name: format!("Bench {w}"),
-                timezone: Some("Europe/Berlin".parse().unwrap()),
-            })
-            .await
-            .unwrap();
-        let agent = agents
-            .create(
-                &Ctx::system(ws.id.clone()),
-                NewAgent {
-                    name: "Reception".into(),
-                    status: Some(AgentStatus::Live),
-                    timezone: None,
-                    language: None,
-                },
-            )
-            .await
-            .unwrap();
-        for n in 0..knob("BENCH_NUMBERS_PER_WS", 2) {
-            let phone = format!("+49309018{w:02}{n:02}");
-            let mut row = NumberRow::new(&ws.id, phone.clone());
-            row.agent_id = Some(agent.id.clone());
-            insert_numbers(&db.conn, &[row]).await.unwrap();
-            numbers.push(phone);
-        }
-    }
-    numbers
-}
-
-fn start_ingest(db: &TestDb, port: u16) -> Child {
-    Command::new(BIN)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &db.url)
-        .env("APP__HTTP__ADDR", format!("127.0.0.1:{port}"))
-        .env("APP__PUBLIC_BASE_URL", PUBLIC_BASE)
-        .env("APP__TWILIO__AUTH_TOKEN", TOKEN)
-        .env("APP__LOG__FILTER", "warn")
-        .envs(
-            std::env::vars()
-                .filter(|(k, _)| k.starts_with("BENCH_APP__"))
-                .map(|(k, v)| (k[6..].to_owned(), v)),
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap()
+    let seeded =
+        common::seed(&db.conn, knob("BENCH_WORKSPACES", 10), knob("BENCH_NUMBERS_PER_WS", 2), |_, _| {
+            common::Terms::default()
+        })
+        .await;
+    seeded.into_iter().flat_map(|ws| ws.numbers).map(|n| n.phone).collect()
 }
 
 /// Inbound SMS `i`: a unique `MessageSid`, to one of `numbers`, from one of `BENCH_CONTACTS`
@@ -126,55 +50,15 @@ fn inbound_sms(
     numbers: &[String],
     i: usize,
 ) -> reqwest::RequestBuilder {
-    let sid = format!("SM{:032x}", (std::process::id() as u128) << 64 | i as u128);
+    let sid = common::message_sid(std::process::id().into(), i as u64);
     let to = &numbers[i % numbers.len()];
-    let from = format!("+4915112{:06}", (i * 7919) % knob("BENCH_CONTACTS", 1000) as usize);
-    let params: Vec<(String, String)> = [
-        ("AccountSid", "ACsandbox0000000000000000000000000"),
-        ("ApiVersion", "2010-04-01"),
-        ("Body", "Hallo, ich habe eine Frage zu meiner Bestellung."),
-        ("From", from.as_str()),
-        ("FromCountry", "DE"),
-        ("MessageSid", sid.as_str()),
-        ("NumMedia", "0"),
-        ("NumSegments", "1"),
-        ("SmsMessageSid", sid.as_str()),
-        ("SmsSid", sid.as_str()),
-        ("SmsStatus", "received"),
-        ("To", to.as_str()),
-        ("ToCountry", "DE"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let url = switchboard_webhook_auth::twilio::request_url(PUBLIC_BASE, "/twilio/messages");
-    let signature = switchboard_webhook_auth::twilio::signature(&SecretString::from(TOKEN), &url, &params);
-    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter()).finish();
-    client
-        .post(format!("{base}/twilio/messages"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("X-Twilio-Signature", signature)
-        .body(body)
-}
-
-async fn count(db: &TestDb, sql: &str) -> i64 {
-    let row = db
-        .conn
-        .query_one(Statement::from_string(db.conn.get_database_backend(), sql.to_owned()))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index(0).unwrap()
+    let from = common::contact((i as u64 * 7919) % knob("BENCH_CONTACTS", 1000));
+    common::inbound_sms(client, base, &sid, to, &from)
 }
 
 /// Waits until no stored event is left unprocessed.
 async fn drained(db: &TestDb) {
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while count(db, "SELECT CAST(COUNT(*) AS BIGINT) FROM inbound_events WHERE state = 'received'").await > 0
-    {
-        assert!(Instant::now() < deadline, "processing did not finish");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    assert!(common::drained(&db.conn, Duration::from_secs(600)).await, "processing did not finish");
 }
 
 struct Row {
@@ -189,9 +73,9 @@ struct Row {
 async fn measure_ingest(engine: switchboard_core::db::Engine, concurrency: usize, secs: Duration) -> Row {
     let db = switchboard_testkit::fresh(engine).await;
     let numbers = std::sync::Arc::new(routable_numbers(&db).await);
-    let port = free_port();
+    let port = common::free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut child = start_ingest(&db, port);
+    let child = common::spawn(Binary::Ingest, "ingest", &db.url, Some(port), &[], None);
     wait_ready(&base).await;
     let client = switchboard_loadgen::client(concurrency);
     let mk = |offset: usize| {
@@ -210,16 +94,17 @@ async fn measure_ingest(engine: switchboard_core::db::Engine, concurrency: usize
     let half_rate = (peak.rate() / 2.0).max(1.0) as u64;
     let half = open_loop(half_rate, secs, mk(20_000_000)).await;
     drained(&db).await;
-    let stored = count(&db, "SELECT CAST(COUNT(*) AS BIGINT) FROM inbound_events").await;
-    let admitted = count(&db, "SELECT CAST(COUNT(*) AS BIGINT) FROM usage_records WHERE kind = 'sms'").await;
+    let stored = common::count(&db.conn, "SELECT CAST(COUNT(*) AS BIGINT) FROM inbound_events").await;
+    let admitted =
+        common::count(&db.conn, "SELECT CAST(COUNT(*) AS BIGINT) FROM usage_records WHERE kind = 'sms'")
+            .await;
     assert_eq!(stored, admitted, "every stored message was admitted by billing");
-    child.kill().ok();
-    child.wait().ok();
+    drop(child);
     Row { name: format!("ingest/{}", engine.name()), answered: answered_rate, peak, half: Some(half) }
 }
 
 async fn measure_bare(concurrency: usize, secs: Duration) -> Row {
-    let port = free_port();
+    let port = common::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = Command::new(std::env::current_exe().unwrap())
         .env("BENCH_ROLE", "bare")
