@@ -136,7 +136,7 @@ impl IngestState {
         });
         let (processor, workers) = Processor::spawn(inbound.clone(), workers(settings), QUEUE);
         let state = Self {
-            persister: Persister::spawn(db.clone()),
+            persister: Persister::spawn(db.clone(), inbound.write_gate()),
             processor,
             sns: SnsVerifier::new(parts.certificates, settings.ses.sns_topic_arns.iter().cloned()),
             credentials: Arc::new(Credentials::from_settings(settings)),

@@ -36,6 +36,7 @@
 //!   [`InboundService::MAX_ATTEMPTS`] attempts — never deleted.
 
 mod entity;
+mod gate;
 pub mod model;
 pub mod payload;
 mod persister;
@@ -43,6 +44,7 @@ mod processor;
 mod service;
 pub mod store;
 
+pub use gate::WriteGate;
 pub use model::{
     EventKind, EventRecord, EventState, NewEvent, Outcome, PendingSummary, Persisted, Provider, StoredEvent,
 };

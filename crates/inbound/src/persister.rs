@@ -9,6 +9,7 @@
 //!
 //! A request is answered only after its batch committed: an acknowledged event is stored.
 
+use crate::gate::WriteGate;
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
@@ -41,10 +42,11 @@ impl Persister {
     /// Requests that may wait for the writer before senders wait for room.
     const QUEUE: usize = 4096;
 
-    /// Starts the writer task on the current runtime. It stops when every handle is dropped.
-    pub fn spawn(db: DatabaseConnection) -> Self {
+    /// Starts the writer task on the current runtime, writing in turns with the other writers
+    /// of `gate`. It stops when every handle is dropped.
+    pub fn spawn(db: DatabaseConnection, gate: WriteGate) -> Self {
         let (jobs, rx) = mpsc::channel(Self::QUEUE);
-        tokio::spawn(write_loop(db, rx));
+        tokio::spawn(write_loop(db, gate, rx));
         Self { jobs }
     }
 
@@ -59,7 +61,7 @@ impl Persister {
     }
 }
 
-async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
+async fn write_loop(db: DatabaseConnection, gate: WriteGate, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         let mut size = jobs[0].events.len();
@@ -73,7 +75,10 @@ async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let events: Vec<NewEvent> = jobs.iter().flat_map(|j| j.events.iter().cloned()).collect();
-        let result = write(&db, &events).await;
+        let result = {
+            let _turn = gate.enter().await;
+            write(&db, &events).await
+        };
         metrics::histogram!("inbound_persist_batch_size").record(events.len() as f64);
         let mut offset = 0;
         for job in jobs {

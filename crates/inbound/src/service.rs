@@ -18,6 +18,7 @@ use switchboard_numbers::{Number, NumberService};
 use switchboard_phone_lines::{LineRoute, PhoneLineService};
 use switchboard_webhook_auth::sns::SubscriptionConfirmer;
 
+use crate::gate::WriteGate;
 use crate::model::{EventKind, EventState, NewEvent, Outcome, PendingSummary, StoredEvent};
 use crate::payload::{TwilioParams, VapiMessage, channel_address, contact};
 use crate::store;
@@ -42,6 +43,7 @@ pub struct InboundService {
     /// The workspace each number (`To`) was last routed to: a hint for [`Self::lane`] only,
     /// never for routing itself.
     seen_workspaces: Arc<std::sync::RwLock<HashMap<String, WorkspaceId>>>,
+    gate: WriteGate,
 }
 
 impl std::fmt::Debug for InboundService {
@@ -126,6 +128,7 @@ impl InboundService {
         agents: AgentService,
         confirmer: Arc<dyn SubscriptionConfirmer>,
     ) -> Self {
+        let gate = WriteGate::for_db(&db);
         Self {
             db,
             usage,
@@ -136,6 +139,7 @@ impl InboundService {
             confirmer,
             max_attempts: Self::MAX_ATTEMPTS,
             seen_workspaces: Arc::default(),
+            gate,
         }
     }
 
@@ -154,6 +158,12 @@ impl InboundService {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The turns this service's batches write in; the event writer of the same process takes
+    /// them too ([`crate::Persister::spawn`]).
+    pub fn write_gate(&self) -> WriteGate {
+        self.gate.clone()
     }
 
     /// Processes one stored event and answers the state it is left in (`received` when this
@@ -309,6 +319,7 @@ impl InboundService {
         for event in events {
             routed.push(self.route_message(event, &mut held).await?);
         }
+        let _turn = self.gate.enter().await;
         let txn = self.db.begin().await?;
         let sms = events.iter().zip(&routed).filter_map(|(event, r)| match r {
             Ok(m) if m.channel != Channel::Whatsapp => Some((&m.meter, event.received_at)),

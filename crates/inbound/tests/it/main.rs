@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use switchboard_core::WorkspaceId;
 use switchboard_inbound::{
     EventKind, EventState, InboundService, NewEvent, Outcome, Persisted, Persister, Provider, TwilioParams,
-    Wiring, store,
+    Wiring, WriteGate, store,
 };
 use switchboard_tenancy::{NewWorkspace, TenancyService};
 use switchboard_testkit::rows::{NumberRow, insert_numbers};
@@ -75,7 +75,7 @@ async fn scalar(db: &TestDb, sql: &str) -> i64 {
 #[tokio::test]
 async fn racing_deliveries_of_one_key_are_stored_once_in_group_commits() {
     each_engine(|db| async move {
-        let persister = Persister::spawn(db.conn.clone());
+        let persister = Persister::spawn(db.conn.clone(), WriteGate::for_db(&db.conn));
         let barrier = Arc::new(tokio::sync::Barrier::new(300));
         let tasks: Vec<_> = (0..300)
             .map(|i| {
