@@ -77,3 +77,15 @@ openapi:
 # What CI runs.
 ci:
     bash .ci/run
+
+# Scale-out proof: 2 webhook-ingest + 2 api processes and 2 concurrent billing-cron runs on one fresh
+# PostgreSQL database `sb_scale` (server SB_PG_URL, default the local one); fails if an invariant breaks.
+scale-out:
+    cargo build --release -p switchboard-api -p switchboard-webhook-ingest -p switchboard-billing-cron
+    cargo bench -p switchboard-webhook-ingest --bench scale_out
+
+# Soak: api + webhook-ingest + billing-cron --loop under a steady mixed load on SQLite and PostgreSQL,
+# RSS and latency every 10 s; fails on any error or RSS growth > 20 % after warm-up (SOAK_SECONDS=600).
+soak:
+    cargo build --release -p switchboard-api -p switchboard-webhook-ingest -p switchboard-billing-cron
+    SOAK_SECONDS="${SOAK_SECONDS:-600}" cargo bench -p switchboard-webhook-ingest --bench soak
