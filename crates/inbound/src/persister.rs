@@ -118,5 +118,8 @@ async fn write(db: &DatabaseConnection, events: &[NewEvent]) -> Result<Vec<bool>
 }
 
 fn is_transient(e: &DbErr) -> bool {
-    switchboard_core::db::is_unavailable(e) || e.to_string().contains("database is locked")
+    let message = e.to_string();
+    switchboard_core::db::is_unavailable(e)
+        || message.contains("database is locked")
+        || message.contains("deadlock detected")
 }

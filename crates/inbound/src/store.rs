@@ -43,7 +43,19 @@ pub async fn insert_batch(conn: &impl ConnectionTrait, events: &[NewEvent]) -> R
             OnConflict::columns([Column::Provider, Column::Kind, Column::ExternalId]).do_nothing().to_owned(),
         )
         .returning_col(Column::Id);
-    for (event, _) in events.iter().zip(&offered).filter(|(_, offered)| **offered) {
+    // Rows in key order: two processes storing overlapping keys at once (a provider delivering
+    // one event to two replicas) then wait for each other's keys in the same order instead of
+    // deadlocking on PostgreSQL's unique index (the scale-out proof saw that).
+    let mut rows: Vec<&NewEvent> =
+        events.iter().zip(&offered).filter(|(_, offered)| **offered).map(|(e, _)| e).collect();
+    rows.sort_by(|a, b| {
+        (a.provider.as_str(), a.kind.as_str(), &a.external_id).cmp(&(
+            b.provider.as_str(),
+            b.kind.as_str(),
+            &b.external_id,
+        ))
+    });
+    for event in rows {
         let (state, reason, workspace, processed_at, attempts) = match &event.settled {
             Some(o) => {
                 (o.state.as_str(), o.reason.clone(), o.workspace_id.clone(), Some(event.received_at), 1)
