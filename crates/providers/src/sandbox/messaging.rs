@@ -21,8 +21,9 @@
 //!   outside this process (demo numbers are seeded, not bought here).
 //!
 //! The sender's own number is not checked (seeded demo numbers were never bought here). Ids are
-//! deterministic: `SM` + 32 hex digits and `wamid.` + 32 upper-case hex digits, from the
-//! recipient and how many messages it got before.
+//! shaped like the providers' — `SM` + 32 hex digits, `wamid.` + 32 upper-case hex digits — and
+//! unique across processes and restarts, as theirs are (the scale-out proof caught two API
+//! processes minting the same id when ids counted per process).
 
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
@@ -220,7 +221,9 @@ impl Sandbox {
 
     fn record(&self, kind: &'static str, message: SandboxMessage) -> String {
         let mut state = self.state();
-        let hex = state.next_hex(kind, &message.to);
+        // Unique like the provider's own: two processes (or one restarted) sending to the same
+        // recipient must not mint the same id, or their messages would be taken for one.
+        let hex = super::hex128(&format!("{kind}:{}:{}", message.to, switchboard_core::MessageId::new()));
         let id = match kind {
             "wamid" => format!("wamid.{}", hex.to_ascii_uppercase()),
             _ => format!("{kind}{hex}"),
