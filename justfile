@@ -78,6 +78,23 @@ openapi:
 ci:
     bash .ci/run
 
+# Fuzz one parser of hostile input for SECONDS (`cargo install cargo-fuzz` and a nightly toolchain;
+# targets and properties in docs/fuzzing.md). Crashes land in fuzz/artifacts/TARGET/.
+fuzz TARGET SECONDS="60":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cd fuzz
+    dict=()
+    if [ -e dicts/{{TARGET}}.dict ]; then dict=(-dict=dicts/{{TARGET}}.dict); fi
+    CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}" cargo +nightly fuzz run --sanitizer none {{TARGET}} corpus/{{TARGET}} -- \
+        -max_total_time={{SECONDS}} -timeout=10 -print_final_stats=1 "${dict[@]}"
+
+# Every fuzz target in turn, SECONDS each.
+fuzz-all SECONDS="60":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for target in $(cd fuzz && cargo +nightly fuzz list); do just fuzz "$target" {{SECONDS}}; done
+
 # Scale-out proof: 2 webhook-ingest + 2 api processes and 2 concurrent billing-cron runs on one fresh
 # PostgreSQL database `sb_scale` (server SB_PG_URL, default the local one); fails if an invariant breaks.
 scale-out:
