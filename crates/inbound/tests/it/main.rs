@@ -319,10 +319,10 @@ async fn two_writers_storing_overlapping_batches_in_opposite_orders_never_fail()
             Persister::spawn(db.conn.clone(), WriteGate::for_db(&db.conn)),
         );
         for round in 0..20 {
-            let batch: Vec<NewEvent> =
-                (0..250).map(|i| sms_event(&format!("SM{round}-{i}"), "+4930901820")).collect();
-            let mut reversed = batch.clone();
-            reversed.reverse();
+            // Each replica reads the delivery into events of its own (own ids, same keys).
+            let delivery = |i: usize| sms_event(&format!("SM{round}-{i}"), "+4930901820");
+            let batch: Vec<NewEvent> = (0..250).map(delivery).collect();
+            let reversed: Vec<NewEvent> = (0..250).rev().map(delivery).collect();
             let (x, y) = tokio::join!(a.persist(batch), b.persist(reversed));
             let new = x.unwrap().iter().chain(y.unwrap().iter()).filter(|p| p.is_new()).count();
             assert_eq!(new, 250, "round {round}: each key new exactly once");
