@@ -387,16 +387,7 @@ impl InboundService {
         let body = p.get("Body").unwrap_or_default().to_owned();
 
         // Opting out must work whatever state the number is in.
-        let keyword = Keyword::of(&body);
-        match keyword {
-            Some(Keyword::OptOut) => {
-                opt_outs::opt_out(txn, &ws, channel, &from, OptOutSource::Keyword).await?;
-            }
-            Some(Keyword::OptIn) => {
-                opt_outs::opt_in(txn, &ws, channel, &from).await?;
-            }
-            None => {}
-        }
+        let reason = apply_keyword(txn, &ws, channel, &from, &body).await?;
 
         match channel {
             // WhatsApp is not metered (SPEC §9 meters minutes and SMS); the number must be
@@ -422,11 +413,6 @@ impl InboundService {
             }
         }
 
-        let reason = match keyword {
-            Some(Keyword::OptOut) => Some("opted_out"),
-            Some(Keyword::OptIn) => Some("opted_in"),
-            None => None,
-        };
         conversations::append_inbound(
             txn,
             InboundMessage {
@@ -744,16 +730,7 @@ impl InboundService {
         let from = contact(&format!("+{}", from.trim_start_matches('+')));
         let body = meta_text(message);
         let txn = self.db.begin().await?;
-        let keyword = Keyword::of(&body);
-        match keyword {
-            Some(Keyword::OptOut) => {
-                opt_outs::opt_out(&txn, &ws, Channel::Whatsapp, &from, OptOutSource::Keyword).await?;
-            }
-            Some(Keyword::OptIn) => {
-                opt_outs::opt_in(&txn, &ws, Channel::Whatsapp, &from).await?;
-            }
-            None => {}
-        }
+        let reason = apply_keyword(&txn, &ws, Channel::Whatsapp, &from, &body).await?;
         let on = match (&route.agent_id, route.active) {
             (Some(agent), true) => snapshot(&txn, &ws, agent).await?.whatsapp_enabled,
             _ => false,
@@ -780,12 +757,11 @@ impl InboundService {
                 },
             )
             .await?;
-            let reason = match keyword {
-                Some(Keyword::OptOut) => Some("opted_out".to_owned()),
-                Some(Keyword::OptIn) => Some("opted_in".to_owned()),
-                None => None,
-            };
-            Outcome { state: EventState::Processed, reason, workspace_id: Some(ws) }
+            Outcome {
+                state: EventState::Processed,
+                reason: reason.map(str::to_owned),
+                workspace_id: Some(ws),
+            }
         };
         txn.commit().await?;
         Ok(outcome)
@@ -870,6 +846,28 @@ fn address_of(raw: &str) -> String {
         _ => raw,
     };
     inner.trim().to_ascii_lowercase()
+}
+
+/// STOP / START in `body` updates `contact`'s opt-out of `channel` (whatever state the number or
+/// connection is in); the outcome's reason when it did.
+async fn apply_keyword(
+    txn: &DatabaseTransaction,
+    ws: &WorkspaceId,
+    channel: Channel,
+    contact: &str,
+    body: &str,
+) -> Result<Option<&'static str>> {
+    Ok(match Keyword::of(body) {
+        Some(Keyword::OptOut) => {
+            opt_outs::opt_out(txn, ws, channel, contact, OptOutSource::Keyword).await?;
+            Some("opted_out")
+        }
+        Some(Keyword::OptIn) => {
+            opt_outs::opt_in(txn, ws, channel, contact).await?;
+            Some("opted_in")
+        }
+        None => None,
+    })
 }
 
 /// The words of a Meta message: its text, a button's or list reply's title, or a media caption
