@@ -22,7 +22,11 @@ pub async fn open(settings: &DatabaseSettings) -> Result<DatabaseConnection, Dat
             .await
             .map_err(|source| DatabaseError::Migrate { url: url.clone(), source })?;
     }
-    let options = DbOptions { max_connections: settings.max_connections, ..DbOptions::new(settings.url()) };
+    let options = DbOptions {
+        max_connections: settings.max_connections,
+        sqlite_memory_mib: settings.sqlite_memory_mib,
+        ..DbOptions::new(settings.url())
+    };
     let db = connect(&options).await.map_err(|source| DatabaseError::Connect { url: url.clone(), source })?;
     tracing::info!(database = %url, "database ready");
     Ok(db)

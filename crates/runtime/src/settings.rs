@@ -110,6 +110,7 @@ const KNOWN_KEYS: &[&str] = &[
     "database.url",
     "database.migrate_on_start",
     "database.max_connections",
+    "database.sqlite_memory_mib",
     "http.addr",
     "http.body_limit_bytes",
     "http.request_timeout_secs",
@@ -191,6 +192,8 @@ pub struct DatabaseSettings {
     url: SecretString,
     pub migrate_on_start: bool,
     pub max_connections: u32,
+    /// SQLite only: the process's memory budget for SQLite (all page caches), in MiB.
+    pub sqlite_memory_mib: u32,
 }
 
 impl DatabaseSettings {
@@ -209,6 +212,7 @@ impl fmt::Debug for DatabaseSettings {
             .field("url", &redact_url(self.url()))
             .field("migrate_on_start", &self.migrate_on_start)
             .field("max_connections", &self.max_connections)
+            .field("sqlite_memory_mib", &self.sqlite_memory_mib)
             .finish()
     }
 }
@@ -443,6 +447,11 @@ impl Reader {
             url: SecretString::from(db_url),
             migrate_on_start: self.bool("database.migrate_on_start", true),
             max_connections: self.int("database.max_connections", 10u32, (1, 1000)),
+            sqlite_memory_mib: self.int(
+                "database.sqlite_memory_mib",
+                switchboard_core::db::DEFAULT_SQLITE_MEMORY_MIB,
+                (1, 65_536),
+            ),
         };
         let addr = self.parse("http.addr", SocketAddr::from(([127, 0, 0, 1], 8080)), |v| {
             v.parse().map_err(|_| format!("`{v}` is not a socket address such as 127.0.0.1:8080"))

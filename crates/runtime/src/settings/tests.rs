@@ -43,6 +43,7 @@ fn each_documented_key_overrides_its_default() {
         ("APP__DATABASE__URL", "postgres://u:pw@db.internal:5432/sb"),
         ("APP__DATABASE__MIGRATE_ON_START", "false"),
         ("APP__DATABASE__MAX_CONNECTIONS", "42"),
+        ("APP__DATABASE__SQLITE_MEMORY_MIB", "64"),
         ("APP__HTTP__ADDR", "0.0.0.0:9000"),
         ("APP__HTTP__BODY_LIMIT_BYTES", "2048"),
         ("APP__PUBLIC_BASE_URL", "https://hooks.example.com/"),
@@ -70,6 +71,7 @@ fn each_documented_key_overrides_its_default() {
     assert_eq!(s.database.url(), "postgres://u:pw@db.internal:5432/sb");
     assert!(!s.database.migrate_on_start);
     assert_eq!(s.database.max_connections, 42);
+    assert_eq!(s.database.sqlite_memory_mib, 64);
     assert_eq!(s.http.addr.to_string(), "0.0.0.0:9000");
     assert_eq!(s.http.body_limit_bytes, 2048);
     assert_eq!(s.public_base_url, "https://hooks.example.com");
@@ -156,6 +158,7 @@ fn every_bad_value_is_reported_at_once() {
     let err = load(&[
         ("APP__DATABASE__URL", "mysql://nope"),
         ("APP__DATABASE__MAX_CONNECTIONS", "lots"),
+        ("APP__DATABASE__SQLITE_MEMORY_MIB", "0"),
         ("APP__DATABASE__MIGRATE_ON_START", "maybe"),
         ("APP__PROVIDERS__MODE", "production"),
         ("APP__SECRETS__ENCRYPTION_KEY", "c2hvcnQ="),
@@ -170,6 +173,7 @@ fn every_bad_value_is_reported_at_once() {
     for key in [
         "database.url",
         "database.max_connections",
+        "database.sqlite_memory_mib",
         "database.migrate_on_start",
         "providers.mode",
         "secrets.encryption_key",
