@@ -22,6 +22,7 @@ mod m20261125_000008_usage;
 mod m20261125_000009_inbound;
 mod m20261125_000010_whatsapp_connections;
 mod m20261125_000011_webhook_deliveries;
+mod m20261125_000012_read_indexes;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_inbound::Migration),
             Box::new(m20261125_000010_whatsapp_connections::Migration),
             Box::new(m20261125_000011_webhook_deliveries::Migration),
+            Box::new(m20261125_000012_read_indexes::Migration),
         ]
     }
 }

@@ -67,3 +67,38 @@ async fn applying_twice_is_a_no_op() {
         );
     }
 }
+
+/// SQLite's plan for the reads migration 012 indexes: the latest message of a conversation
+/// comes straight from an index (no sort of the workspace's messages), and the wallet balance
+/// is summed from an index alone. The SQL is what sea-orm builds for them.
+#[tokio::test]
+async fn the_latest_message_and_the_balance_are_read_from_indexes() {
+    let db = switchboard_testkit::fresh(Engine::Sqlite).await;
+    let plan = |sql: &'static str| {
+        let conn = db.conn.clone();
+        async move {
+            let rows = conn
+                .query_all(Statement::from_sql_and_values(
+                    conn.get_database_backend(),
+                    format!("EXPLAIN QUERY PLAN {sql}"),
+                    ["ws_x".into(), "cv_x".into()],
+                ))
+                .await
+                .unwrap();
+            rows.iter().map(|r| r.try_get_by_index::<String>(3).unwrap()).collect::<Vec<_>>().join("; ")
+        }
+    };
+    let latest = plan(
+        "SELECT * FROM conversation_messages WHERE workspace_id = ? AND conversation_id = ? \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .await;
+    assert!(latest.contains("ix_conversation_messages_conversation_time"), "{latest}");
+    assert!(!latest.contains("TEMP B-TREE"), "{latest}");
+    let balance = plan(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger_entries \
+         WHERE workspace_id = ? AND ? IS NOT NULL",
+    )
+    .await;
+    assert!(balance.contains("COVERING INDEX ix_ledger_entries_workspace_amount"), "{balance}");
+}
