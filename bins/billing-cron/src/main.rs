@@ -1,5 +1,6 @@
 //! `switchboard-billing-cron`: one run does all due work as of an instant and exits; `--loop`
-//! repeats it until SIGTERM/Ctrl-C. SPEC §12 lists the work; each job is idempotent by unique keys
+//! repeats it until SIGTERM/Ctrl-C, each pass with a database pool of its own, as separate
+//! scheduled processes would (so nothing builds up in a long-lived loop). SPEC §12 lists the work; each job is idempotent by unique keys
 //! in the database, so concurrent, repeated or interrupted runs are safe. Jobs, in order:
 //!
 //! 1. **Rentals**: every number whose monthly rental is due, including periods missed while
@@ -115,66 +116,22 @@ struct Jobs {
 }
 
 async fn run(settings: Settings, cli: Cli) -> anyhow::Result<()> {
-    let db = switchboard_runtime::database::open(&settings.database).await?;
-    let providers = switchboard_runtime::providers::provider_set_for(&settings)?;
-    let tenancy = switchboard_tenancy::TenancyService::new(db.clone());
-    let agents = switchboard_agents::AgentService::new(db.clone(), tenancy.clone());
-    let email = switchboard_email_identities::EmailService::new(
-        db.clone(),
-        agents,
-        providers.email_identities.clone(),
-        settings.email_system_domain.clone(),
-    );
-    let usage = UsageService::new(db.clone(), tenancy, settings.currency, settings.usage);
-    let inbound = InboundService::wire(switchboard_inbound::Wiring {
-        db: db.clone(),
-        prices: std::sync::Arc::new(switchboard_runtime::prices::price_list(&settings)?),
-        currency: settings.currency,
-        usage: settings.usage,
-        numbers: providers.numbers.clone(),
-        public_base_url: settings.public_base_url.clone(),
-        confirmer: std::sync::Arc::new(switchboard_webhook_auth::sns::HttpSubscriptionConfirmer::new(
-            switchboard_webhook_auth::sns::HttpSubscriptionConfirmer::DEFAULT_TIMEOUT,
-        )?),
-    });
-    // Notification mail comes from the platform's own domain, which the operator verifies at SES.
-    let mail_from = settings.email_system_domain.as_ref().map(|d| format!("notifications@{d}"));
-    let mailer = match (&settings.providers, &mail_from) {
-        // The sandbox SES lives in this process and starts with no identities; the platform's
-        // sender is verified as it would be at the real SES, so the sandbox records the mail.
-        (switchboard_runtime::ProviderMode::Sandbox, Some(from)) => {
-            use switchboard_email_identities::ports::{EmailIdentityProvider, IdentityKind};
-            let ses = switchboard_providers::SandboxSes::new();
-            ses.create_identity(from, IdentityKind::Address).await?;
-            ses.get_identity(from).await?;
-            std::sync::Arc::new(ses) as std::sync::Arc<dyn switchboard_email_identities::ports::EmailSender>
-        }
-        _ => providers.email_sender.clone(),
-    };
-    let webhooks = WebhookDispatcher::new(
-        db.clone(),
-        switchboard_outbound::SafeClient::builder().build()?,
-        switchboard_core::secret_box::Sealer::new(settings.encryption_key.clone()),
-        mailer,
-        mail_from,
-    );
-    let jobs = Jobs {
-        db,
-        settings,
-        usage,
-        email,
-        inbound,
-        webhooks,
-        batch_size: cli.batch_size,
-        dry_run: cli.dry_run,
-    };
     let Some(every) = cli.every else {
-        return jobs.run_once(cli.now.unwrap_or_else(Utc::now)).await;
+        return Jobs::open(settings, &cli).await?.run_once(cli.now.unwrap_or_else(Utc::now)).await;
     };
     let shutdown = switchboard_runtime::shutdown_signal();
     tokio::pin!(shutdown);
     loop {
-        if let Err(e) = jobs.run_once(Utc::now()).await {
+        // Each pass starts afresh — database pool included, closed after — as a scheduled run
+        // in its own process would: nothing (SQLite's page caches above all) builds up between
+        // passes of a long-lived loop.
+        let pass = async {
+            let jobs = Jobs::open(settings.clone(), &cli).await?;
+            let result = jobs.run_once(Utc::now()).await;
+            jobs.db.close().await?;
+            result
+        };
+        if let Err(e) = pass.await {
             // A failed run is retried at the next tick; every job is safe to repeat.
             tracing::error!(error = format!("{e:#}"), "run failed");
         }
@@ -186,6 +143,64 @@ async fn run(settings: Settings, cli: Cli) -> anyhow::Result<()> {
 }
 
 impl Jobs {
+    /// Opens the database and wires the services one run works with.
+    async fn open(settings: Settings, cli: &Cli) -> anyhow::Result<Jobs> {
+        let db = switchboard_runtime::database::open(&settings.database).await?;
+        let providers = switchboard_runtime::providers::provider_set_for(&settings)?;
+        let tenancy = switchboard_tenancy::TenancyService::new(db.clone());
+        let agents = switchboard_agents::AgentService::new(db.clone(), tenancy.clone());
+        let email = switchboard_email_identities::EmailService::new(
+            db.clone(),
+            agents,
+            providers.email_identities.clone(),
+            settings.email_system_domain.clone(),
+        );
+        let usage = UsageService::new(db.clone(), tenancy, settings.currency, settings.usage);
+        let inbound = InboundService::wire(switchboard_inbound::Wiring {
+            db: db.clone(),
+            prices: std::sync::Arc::new(switchboard_runtime::prices::price_list(&settings)?),
+            currency: settings.currency,
+            usage: settings.usage,
+            numbers: providers.numbers.clone(),
+            public_base_url: settings.public_base_url.clone(),
+            confirmer: std::sync::Arc::new(switchboard_webhook_auth::sns::HttpSubscriptionConfirmer::new(
+                switchboard_webhook_auth::sns::HttpSubscriptionConfirmer::DEFAULT_TIMEOUT,
+            )?),
+        });
+        // Notification mail comes from the platform's own domain, which the operator verifies at SES.
+        let mail_from = settings.email_system_domain.as_ref().map(|d| format!("notifications@{d}"));
+        let mailer = match (&settings.providers, &mail_from) {
+            // The sandbox SES lives in this process and starts with no identities; the platform's
+            // sender is verified as it would be at the real SES, so the sandbox records the mail.
+            (switchboard_runtime::ProviderMode::Sandbox, Some(from)) => {
+                use switchboard_email_identities::ports::{EmailIdentityProvider, IdentityKind};
+                let ses = switchboard_providers::SandboxSes::new();
+                ses.create_identity(from, IdentityKind::Address).await?;
+                ses.get_identity(from).await?;
+                std::sync::Arc::new(ses)
+                    as std::sync::Arc<dyn switchboard_email_identities::ports::EmailSender>
+            }
+            _ => providers.email_sender.clone(),
+        };
+        let webhooks = WebhookDispatcher::new(
+            db.clone(),
+            switchboard_outbound::SafeClient::builder().build()?,
+            switchboard_core::secret_box::Sealer::new(settings.encryption_key.clone()),
+            mailer,
+            mail_from,
+        );
+        Ok(Jobs {
+            db,
+            settings,
+            usage,
+            email,
+            inbound,
+            webhooks,
+            batch_size: cli.batch_size,
+            dry_run: cli.dry_run,
+        })
+    }
+
     async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
         let started = Instant::now();
         let mode = if self.dry_run { " (dry run)" } else { "" };
