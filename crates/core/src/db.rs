@@ -39,7 +39,7 @@ impl Engine {
 
 /// SQLite's memory budget when none is configured: enough for a serving process's hot pages, and
 /// reached within minutes, so a process's memory levels off instead of growing with the file.
-pub const DEFAULT_SQLITE_MEMORY_MIB: u32 = 16;
+pub const DEFAULT_SQLITE_MEMORY_MIB: u32 = 8;
 
 /// How to connect.
 #[derive(Clone)]
