@@ -23,7 +23,7 @@ use switchboard_billing::UsageSettings;
 use switchboard_core::Currency;
 use switchboard_core::db::{Engine, redact_url};
 
-/// Which binary is loading: they differ only in their default listen address.
+/// Which binary is loading: they differ in their default listen address and SQLite memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Binary {
     Api,
@@ -36,6 +36,17 @@ impl Binary {
         match self {
             Binary::Api => "127.0.0.1:8080",
             Binary::WebhookIngest | Binary::BillingCron => "127.0.0.1:8081",
+        }
+    }
+
+    /// `database.sqlite_memory_mib`: the API's reads touch few pages, and a small budget fills
+    /// within minutes, so its memory levels off early (the soak); the writers keep the index
+    /// pages their inserts descend (webhook-ingest: 1,150 → 1,650 SMS processed/s at 8 → 32
+    /// MiB) or scan many rows (billing-cron, whose `--loop` passes each start afresh).
+    fn default_sqlite_memory_mib(self) -> u32 {
+        match self {
+            Binary::Api => switchboard_core::db::DEFAULT_SQLITE_MEMORY_MIB,
+            Binary::WebhookIngest | Binary::BillingCron => 32,
         }
     }
 }
@@ -329,7 +340,8 @@ impl Settings {
         let mut builder = Config::builder()
             .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
             .set_default("http.addr", binary.default_addr())
-            .map_err(|e| SettingsError(vec![Problem { key: "http.addr".into(), message: e.to_string() }]))?
+            .and_then(|b| b.set_default("database.sqlite_memory_mib", binary.default_sqlite_memory_mib()))
+            .map_err(|e| SettingsError(vec![Problem { key: "defaults".into(), message: e.to_string() }]))?
             .add_source(File::from(env_file.clone()).format(FileFormat::Toml).required(false));
         if let Some(url) = env.get("DATABASE_URL").filter(|u| !u.is_empty()) {
             builder = builder.set_override("database.url", url.clone()).map_err(|e| {

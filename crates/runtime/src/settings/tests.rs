@@ -34,6 +34,8 @@ fn defaults_are_the_embedded_sandbox() {
     assert_eq!(s.log.format, LogFormat::Pretty);
     let ingest = Settings::load_from(Binary::WebhookIngest, &env(&[]), &no_dir()).unwrap();
     assert_eq!(ingest.http.addr.to_string(), "127.0.0.1:8081");
+    assert_eq!(s.database.sqlite_memory_mib, 8);
+    assert_eq!(ingest.database.sqlite_memory_mib, 32);
 }
 
 #[test]
