@@ -40,6 +40,10 @@ seed:
 bench:
     cargo bench --workspace
 
+# Every benchmark on both engines in one run, built first, into target/bench-all/ (~40 min).
+bench-all:
+    scripts/bench-all.sh
+
 # Opening-hours evaluation throughput (criterion).
 bench-hours:
     cargo bench -p switchboard-forwarding --bench hours

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use sea_orm::{ConnectionTrait, Statement};
+use switchboard_core::db::{DbOptions, connect};
 use switchboard_core::period::start_of_local_day;
 use switchboard_core::{Currency, Period, Zone};
 use switchboard_numbers::rentals;
@@ -36,7 +37,12 @@ const ZONES: [&str; 10] = [
 async fn main() {
     let count: usize = std::env::var("BENCH_NUMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     for engine in switchboard_testkit::engines() {
-        let db = switchboard_testkit::fresh(engine).await;
+        let mut db = switchboard_testkit::fresh(engine).await;
+        if engine == switchboard_core::db::Engine::Sqlite {
+            // With billing-cron's SQLite memory budget, not the test pool's default.
+            let options = DbOptions { sqlite_memory_mib: 32, ..DbOptions::new(db.url.clone()) };
+            db.conn = connect(&options).await.unwrap();
+        }
         let tenancy = TenancyService::new(db.conn.clone());
         let mut workspaces = Vec::new();
         for zone in ZONES {
