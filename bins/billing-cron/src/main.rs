@@ -1,7 +1,8 @@
 //! `switchboard-billing-cron`: one run does all due work as of an instant and exits; `--loop`
 //! repeats it until SIGTERM/Ctrl-C, each pass with a database pool of its own, as separate
-//! scheduled processes would (so nothing builds up in a long-lived loop). SPEC §12 lists the work; each job is idempotent by unique keys
-//! in the database, so concurrent, repeated or interrupted runs are safe. Jobs, in order:
+//! scheduled processes would (so nothing builds up in a long-lived loop). SPEC §12 lists the
+//! work; each job is idempotent by unique keys in the database, so concurrent, repeated or
+//! interrupted runs are safe. Jobs, in order:
 //!
 //! 1. **Rentals**: every number whose monthly rental is due, including periods missed while
 //!    nothing ran ([`switchboard_numbers::rentals`]), in set-based batches with progress on stderr.

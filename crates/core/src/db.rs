@@ -41,6 +41,10 @@ impl Engine {
 /// reached within minutes, so a process's memory levels off instead of growing with the file.
 pub const DEFAULT_SQLITE_MEMORY_MIB: u32 = 8;
 
+/// SQLite's memory budget for the writers and batch jobs (webhook-ingest, billing-cron), whose
+/// inserts and scans want the pages of large indexes kept.
+pub const WRITER_SQLITE_MEMORY_MIB: u32 = 32;
+
 /// How to connect.
 #[derive(Clone)]
 pub struct DbOptions {

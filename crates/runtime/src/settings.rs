@@ -46,7 +46,7 @@ impl Binary {
     fn default_sqlite_memory_mib(self) -> u32 {
         match self {
             Binary::Api => switchboard_core::db::DEFAULT_SQLITE_MEMORY_MIB,
-            Binary::WebhookIngest | Binary::BillingCron => 32,
+            Binary::WebhookIngest | Binary::BillingCron => switchboard_core::db::WRITER_SQLITE_MEMORY_MIB,
         }
     }
 }
