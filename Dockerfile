@@ -48,8 +48,12 @@ WORKDIR /app
 # config/production.toml sets providers.mode = "live", JSON logs and no demo seed; without the
 # file APP_ENV=production would fall back to the sandbox defaults.
 COPY config/ /app/config/
+# MALLOC_ARENA_MAX=2: glibc would otherwise keep freed memory in an arena per thread (sqlx runs a
+# thread per SQLite connection), and RSS creeps up while the live heap stays flat
+# (docs/operations.md, "Memory").
 ENV APP_ENV=production \
-    APP_CONFIG_DIR=/app/config
+    APP_CONFIG_DIR=/app/config \
+    MALLOC_ARENA_MAX=2
 USER 10001:10001
 
 FROM runtime AS migrations
