@@ -26,6 +26,6 @@ pub use model::{EntryKind, LedgerEntry, NewCredit, NewEntry, Recorded, Wallet};
 pub use price::{PriceList, Prices};
 pub use service::BillingService;
 pub use usage::{
-    CallDecision, CallGrant, Meter, Refusal, Settlement, SmsAdmission, SmsDecision, UsageReport,
+    CallDecision, CallGrant, Meter, Refusal, Settlement, SmsAdmission, SmsDecision, SmsRequest, UsageReport,
     UsageService, UsageSettings,
 };

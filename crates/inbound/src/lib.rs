@@ -28,10 +28,13 @@
 //!   reservation made at `assistant-request` uses the same key.
 //! - Events Vapi waits for (`assistant-request`, `transfer-destination-request`) are answered at
 //!   once and stored already settled with their outcome.
-//! - **Messages settle in batches.** A worker takes everything queued (up to
+//! - **Messages settle in batches, set by set.** A worker takes everything queued (up to
 //!   [`InboundService::BATCH`]) and settles its Twilio messages in one transaction, taking the
-//!   month counters first in one shared order so concurrent batches cannot deadlock; a failed
-//!   batch is retried message by message, so one bad event fails alone.
+//!   month counters first in one shared order so concurrent batches cannot deadlock. Each step is
+//!   one statement for the whole batch (the usage records, the ledger entries, the conversations,
+//!   the messages, the events' settling) but locking and adding to the counters, which is one per
+//!   number and workspace touched. A failed batch is retried message by message, so one bad event
+//!   fails alone.
 //! - A failing event is retried (by the sweep and billing-cron) and left `failed` after
 //!   [`InboundService::MAX_ATTEMPTS`] attempts — never deleted.
 

@@ -8,11 +8,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use serde_json::{Value, json};
 use switchboard_agents::AgentService;
-use switchboard_billing::{CallDecision, Meter, Refusal, SmsDecision, UsageService};
+use switchboard_billing::{CallDecision, Meter, Refusal, SmsDecision, SmsRequest, UsageService};
 use switchboard_channels::conversations::{self, InboundMessage, MessageStatus};
 use switchboard_channels::opt_outs::{self, Keyword, OptOutSource};
 use switchboard_channels::{Channel, snapshot, whatsapp};
-use switchboard_core::{AgentId, Ctx, DomainError, E164, Error, Language, Result, WorkspaceId};
+use switchboard_core::{
+    AgentId, Ctx, DomainError, E164, Error, InboundEventId, Language, Result, WorkspaceId,
+};
 use switchboard_forwarding::{ForwardingService, TransferDecision};
 use switchboard_numbers::{Number, NumberService};
 use switchboard_phone_lines::{LineRoute, PhoneLineService};
@@ -311,8 +313,10 @@ impl InboundService {
     }
 
     /// Routes each message by `To` (reads, outside the transaction; a number is looked up once
-    /// per batch), then in one transaction: locks the counters admission will write (in the
-    /// order every writer shares), applies each message and settles its event.
+    /// per batch), then settles them all in one transaction whose statements grow with the
+    /// numbers and workspaces the batch touches, not with its messages: admission of the SMS
+    /// (whose first statements lock the month counters, in the order every writer shares), each
+    /// message's keywords and checks, the conversations (four statements), the events (one).
     async fn messages_together(&self, events: &[&StoredEvent]) -> Result<Vec<EventState>> {
         let mut held: HashMap<E164, Option<(Number, Meter)>> = HashMap::new();
         let mut routed = Vec::with_capacity(events.len());
@@ -321,23 +325,45 @@ impl InboundService {
         }
         let _turn = self.gate.enter().await;
         let txn = self.db.begin().await?;
-        let sms = events.iter().zip(&routed).filter_map(|(event, r)| match r {
-            Ok(m) if m.channel != Channel::Whatsapp => Some((&m.meter, event.received_at)),
-            _ => None,
-        });
-        self.usage.lock_counters(&txn, sms).await?;
-        let now = switchboard_core::time::now();
-        let mut states = Vec::with_capacity(events.len());
-        for (event, routed) in events.iter().zip(routed) {
-            let outcome = match routed {
-                Ok(message) => self.apply_message(&txn, event, message).await?,
-                Err(outcome) => outcome,
-            };
-            let settled = store::finish(&txn, &event.id, &outcome, now).await?;
-            states.push(if settled { outcome.state } else { EventState::Processed });
+        let mut admissions: Vec<Option<SmsDecision>> = vec![None; events.len()];
+        let sms: Vec<(usize, SmsRequest<'_>)> = events
+            .iter()
+            .zip(&routed)
+            .enumerate()
+            .filter_map(|(i, (event, r))| match r {
+                Ok(m) if m.channel != Channel::Whatsapp => {
+                    Some((i, SmsRequest { meter: &m.meter, message_id: &m.sid, at: event.received_at }))
+                }
+                _ => None,
+            })
+            .collect();
+        let requests: Vec<SmsRequest<'_>> = sms.iter().map(|(_, r)| *r).collect();
+        for ((i, _), decision) in sms.iter().zip(self.usage.admit_sms_many(&txn, &requests).await?) {
+            admissions[*i] = Some(decision);
         }
+
+        let mut outcomes = Vec::with_capacity(events.len());
+        let mut appends = Vec::new();
+        for ((event, routed), admission) in events.iter().zip(routed).zip(admissions) {
+            outcomes.push(match routed {
+                Ok(message) => self.apply_message(&txn, event, message, admission, &mut appends).await?,
+                Err(outcome) => outcome,
+            });
+        }
+        conversations::append_inbound_many(&txn, appends).await?;
+        let settling: Vec<(&InboundEventId, &Outcome)> =
+            events.iter().map(|e| &e.id).zip(&outcomes).collect();
+        let settled = store::finish_many(&txn, &settling, switchboard_core::time::now()).await?;
         txn.commit().await?;
-        Ok(states)
+        Ok(events
+            .iter()
+            .zip(outcomes)
+            .map(
+                |(event, outcome)| {
+                    if settled.contains(&event.id) { outcome.state } else { EventState::Processed }
+                },
+            )
+            .collect())
     }
 
     /// The number a message was sent to, or the outcome of one that goes nowhere.
@@ -370,18 +396,21 @@ impl InboundService {
             }
             seen.insert(to.to_string(), meter.workspace_id.clone());
         }
-        Ok(Ok(RoutedMessage { params, channel, to, number, meter }))
+        let sid = params.message_sid().unwrap_or(&event.external_id).to_owned();
+        Ok(Ok(RoutedMessage { params, sid, channel, to, number, meter }))
     }
 
-    /// Keywords, admission and the conversation of one routed message, inside `txn`.
+    /// Keywords and the checks of one routed message, inside `txn`, given its admission (SMS
+    /// only); a message that goes through is added to `appends` for its conversation.
     async fn apply_message(
         &self,
         txn: &DatabaseTransaction,
         event: &StoredEvent,
         m: RoutedMessage,
+        admission: Option<SmsDecision>,
+        appends: &mut Vec<InboundMessage>,
     ) -> Result<Outcome> {
-        let RoutedMessage { params: p, channel, to, number, meter } = m;
-        let sid = p.message_sid().unwrap_or(&event.external_id).to_owned();
+        let RoutedMessage { params: p, sid, channel, to, number, meter } = m;
         let ws = meter.workspace_id.clone();
         let from = contact(channel_address(p.get("From").unwrap_or_default()).1);
         let body = p.get("Body").unwrap_or_default().to_owned();
@@ -389,10 +418,10 @@ impl InboundService {
         // Opting out must work whatever state the number is in.
         let reason = apply_keyword(txn, &ws, channel, &from, &body).await?;
 
-        match channel {
+        match (channel, admission) {
             // WhatsApp is not metered (SPEC §9 meters minutes and SMS); the number must be
             // enabled and its agent must have WhatsApp switched on.
-            Channel::Whatsapp => {
+            (Channel::Whatsapp, _) => {
                 if !meter.enabled {
                     return Ok(Outcome::dropped(Some(ws), Refusal::NumberDisabled.code()));
                 }
@@ -404,32 +433,26 @@ impl InboundService {
                     return Ok(Outcome::dropped(Some(ws), "whatsapp_disabled"));
                 }
             }
-            _ => {
-                if let SmsDecision::Refused(refusal) =
-                    self.usage.admit_sms_in(txn, &meter, &sid, event.received_at).await?
-                {
-                    return Ok(Outcome::dropped(Some(ws), refusal.code()));
-                }
+            (_, Some(SmsDecision::Admitted(_))) => {}
+            (_, Some(SmsDecision::Refused(refusal))) => {
+                return Ok(Outcome::dropped(Some(ws), refusal.code()));
             }
+            (_, None) => return Err(Error::Internal("an SMS was settled without its admission".into())),
         }
 
-        conversations::append_inbound(
-            txn,
-            InboundMessage {
-                workspace_id: ws.clone(),
-                channel,
-                business_address: to.to_string(),
-                contact: from,
-                agent_id: number.agent_id.clone(),
-                number_id: Some(number.id.clone()),
-                body,
-                media_urls: p.media_urls(),
-                provider_message_id: sid,
-                received_at: event.received_at,
-                whatsapp_connection_id: None,
-            },
-        )
-        .await?;
+        appends.push(InboundMessage {
+            workspace_id: ws.clone(),
+            channel,
+            business_address: to.to_string(),
+            contact: from,
+            agent_id: number.agent_id.clone(),
+            number_id: Some(number.id.clone()),
+            body,
+            media_urls: p.media_urls(),
+            provider_message_id: sid,
+            received_at: event.received_at,
+            whatsapp_connection_id: None,
+        });
         Ok(Outcome {
             state: EventState::Processed,
             reason: reason.map(str::to_owned),
@@ -889,6 +912,8 @@ fn meta_text(message: &Value) -> String {
 /// A Twilio message and the number it was sent to.
 struct RoutedMessage {
     params: TwilioParams,
+    /// Twilio's `MessageSid`: the key it is counted and appended by.
+    sid: String,
     channel: Channel,
     to: E164,
     number: Number,

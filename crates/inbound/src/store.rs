@@ -3,7 +3,7 @@
 //! workspace; an event's `workspace_id` is filled in when processing routes it.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{CaseStatement, Expr, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iden, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{HashMap, HashSet};
 use switchboard_core::InboundEventId;
@@ -89,18 +89,46 @@ pub async fn finish(
     outcome: &Outcome,
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let r = Entity::update_many()
-        .col_expr(Column::State, Expr::value(outcome.state.as_str()))
-        .col_expr(Column::Reason, Expr::value(outcome.reason.clone()))
-        .col_expr(Column::WorkspaceId, Expr::value(outcome.workspace_id.as_ref().map(|w| w.to_string())))
-        .col_expr(Column::ProcessedAt, Expr::value(Some(at)))
-        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
-        .filter(Column::Id.eq(id.clone()))
-        .filter(Column::State.eq(RECEIVED))
-        .exec(conn)
-        .await?;
-    Ok(r.rows_affected > 0)
+    Ok(!finish_many(conn, &[(id, outcome)], at).await?.is_empty())
 }
+
+/// Settles the `received` events among `settled`, each with its outcome, in one statement per
+/// chunk (a `CASE` on the id per column); answers the ids this call settled — an event someone
+/// else settled first is left as it is.
+pub async fn finish_many(
+    conn: &impl ConnectionTrait,
+    settled: &[(&InboundEventId, &Outcome)],
+    at: DateTime<Utc>,
+) -> Result<HashSet<InboundEventId>, DbErr> {
+    let mut done = HashSet::with_capacity(settled.len());
+    for chunk in settled.chunks(EVENTS_PER_STATEMENT) {
+        let per_event = |value: &dyn Fn(&Outcome) -> sea_orm::Value| {
+            let mut case = CaseStatement::new();
+            for (id, outcome) in chunk {
+                case = case.case(Expr::col(Column::Id).eq((*id).clone()), Expr::value(value(outcome)));
+            }
+            case.finally(Expr::value(value(&Outcome::processed(None))))
+        };
+        let stmt = Query::update()
+            .table(Entity)
+            .value(Column::State, per_event(&|o| o.state.as_str().into()))
+            .value(Column::Reason, per_event(&|o| o.reason.clone().into()))
+            .value(Column::WorkspaceId, per_event(&|o| o.workspace_id.as_ref().map(|w| w.to_string()).into()))
+            .value(Column::ProcessedAt, Some(at))
+            .value(Column::Attempts, Expr::col(Column::Attempts).add(1))
+            .and_where(Column::Id.is_in(chunk.iter().map(|(id, _)| (*id).clone())))
+            .and_where(Column::State.eq(RECEIVED))
+            .returning_col(Column::Id)
+            .to_owned();
+        for row in conn.query_all(conn.get_database_backend().build(&stmt)).await? {
+            done.insert(row.try_get::<InboundEventId>("", &Column::Id.to_string())?);
+        }
+    }
+    Ok(done)
+}
+
+/// Events one settling statement carries at most (7 bind values each).
+const EVENTS_PER_STATEMENT: usize = 1000;
 
 /// Counts a failed attempt of a `received` event: it stays `received` (and is retried) until
 /// `max_attempts` attempts have failed, then it is `failed`. Answers the state it is left in.

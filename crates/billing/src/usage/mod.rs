@@ -5,35 +5,40 @@
 //! admission — so this module owns counting and charging while the number rules stay with the
 //! number. A switch flipped while a message is being admitted affects the next one.
 //!
-//! **How a limit holds under concurrency.** Each admission is one transaction whose *first*
-//! statement writes the number's counter row (`usage_counters`, one per number and month):
-//! - an SMS is an upsert that increments only while `sms_used < limit` — PostgreSQL re-evaluates
-//!   the condition on the row it locked, SQLite has one writer at a time — and answers the new
-//!   count, or nothing when the limit is reached;
-//! - a call locks the row the same way, reads minutes used and reserved, grants
+//! **How a limit holds under concurrency.** An admission is one transaction whose *first*
+//! statements lock the counter rows it may write (`usage_counters`, one per number and month):
+//! an upsert that changes nothing but takes the row lock on PostgreSQL (SQLite has one writer at
+//! a time) and answers what the row holds.
+//! - SMS ([`UsageService::admit_sms_many`], one message or a batch): with the counts locked, each
+//!   message is counted while `sms_used` is below the limit and refused after; the counters then
+//!   go up by what was counted. Locks are taken in one order (numbers, then workspaces, sorted),
+//!   so concurrent batches wait for each other instead of deadlocking.
+//! - a call reads minutes used and reserved, grants
 //!   `min(limit − used − reserved, max_call_minutes)` and adds it to `minutes_reserved`.
 //!   Settling swaps the reservation for the minutes counted (the duration rounded up, never more
 //!   than granted: the voice provider was told the maximum). A reservation never settled is
 //!   released by billing-cron once its minutes and a grace period have passed; a settlement
 //!   arriving after that still counts, up to the original grant.
 //!
-//! **Free tier.** The workspace's month counter (`workspace_usage`) is incremented in the same
-//! transaction; the new total tells how much of this usage the free tier still covered, so free
-//! units are handed out exactly once however many numbers share them.
+//! **Free tier.** The workspace's month counter (`workspace_usage`) is locked and incremented in
+//! the same transaction; the running total tells how much of this usage the free tier still
+//! covered, so free units are handed out exactly once however many numbers share them.
 //!
 //! **Exactly once.** A usage record is keyed `sms:<message id>` / `call:<call id>`, and the ledger
-//! entry of a billable part carries the same key. A repeat finds the key taken, rolls back its
-//! increments and answers the first outcome (`duplicate: true`).
+//! entry of a billable part carries the same key. A repeat finds the key taken (an SMS before
+//! counting, read under the counter locks; a call when its record is inserted, rolling back) and
+//! answers the first outcome (`duplicate: true`).
 
 mod entity;
 pub mod model;
 mod store;
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
-use switchboard_core::{Amount, Ctx, Currency, Money, NumberId, Period, Permission, Result};
+use switchboard_core::{Amount, Ctx, Currency, Money, NumberId, Period, Permission, Result, WorkspaceId};
 use switchboard_tenancy::TenancyService;
 
 use crate::ledger;
@@ -77,89 +82,122 @@ impl UsageService {
     /// off or reached its limit: reprocessing must find what was charged, not a refusal.
     pub async fn admit_sms(&self, meter: &Meter, message_id: &str, at: DateTime<Utc>) -> Result<SmsDecision> {
         let txn = self.db.begin().await?;
-        let decision = self.admit_sms_in(&txn, meter, message_id, at).await?;
+        let mut decisions = self.admit_sms_many(&txn, &[SmsRequest { meter, message_id, at }]).await?;
         txn.commit().await?;
-        Ok(decision)
+        decisions.pop().ok_or_else(|| switchboard_core::Error::Internal("no admission decision".into()))
     }
 
-    /// [`UsageService::admit_sms`] inside the caller's transaction, which commits it together
-    /// with the caller's own writes (webhook-ingest settles a batch of messages in one). Its
-    /// first write locks the number's counter; a caller admitting several messages in one
-    /// transaction takes [`UsageService::lock_counters`] first so concurrent batches cannot
-    /// deadlock.
-    pub async fn admit_sms_in(
+    /// [`UsageService::admit_sms`] for many messages inside the caller's transaction, which
+    /// commits them together with its own writes (webhook-ingest settles a batch of inbound
+    /// messages in one); a decision per request, in order. The statements do not grow with the
+    /// messages but with the numbers and workspaces they touch:
+    ///
+    /// 1. lock the month counters, the numbers' then the workspaces', each sorted — the order
+    ///    every writer shares, so concurrent admissions cannot deadlock — and read them;
+    /// 2. read which messages were admitted before (one `SELECT`);
+    /// 3. decide each message in order against the locked counts: refused, or counted, free while
+    ///    the workspace's month total is within the free tier, charged beyond it;
+    /// 4. add what was counted to each counter, insert the records and the ledger entries (one
+    ///    statement each).
+    ///
+    /// Call it before the transaction writes anything else, so the counters are its first locks.
+    pub async fn admit_sms_many(
         &self,
         conn: &impl ConnectionTrait,
-        meter: &Meter,
-        message_id: &str,
-        at: DateTime<Utc>,
-    ) -> Result<SmsDecision> {
-        let key = format!("sms:{message_id}");
-        let refusal = if !meter.enabled {
-            Some(Refusal::NumberDisabled)
-        } else if !meter.sms_enabled {
-            Some(Refusal::SmsDisabled)
-        } else if meter.monthly_sms_limit.is_some_and(|l| l <= 0) {
-            Some(Refusal::LimitReached)
-        } else {
-            None
-        };
-        if let Some(refusal) = refusal {
-            return self.refuse_sms(conn, &key, refusal).await;
-        }
-        let period = Period::containing(at, meter.zone);
-        let counted =
-            store::count_sms(conn, &meter.workspace_id, &meter.number_id, period, meter.monthly_sms_limit)
-                .await?;
-        if counted.is_none() {
-            return self.refuse_sms(conn, &key, Refusal::LimitReached).await;
-        }
-        let (_, workspace_sms) = store::count_workspace(conn, &meter.workspace_id, period, 0, 1).await?;
-        let free = workspace_sms <= self.settings.free_sms;
-        let charge = if free { 0 } else { meter.prices.per_sms.units() };
-        let record = Model {
-            state: entity::COUNTED.into(),
-            quantity: 1,
-            free_quantity: i64::from(free),
-            charge,
-            ..usage_record(meter, &key, entity::KIND_SMS, period)
-        };
-        if !store::insert_record(conn, record).await? {
-            // Counted before: take back this attempt's increments (the caller's transaction
-            // may go on with other messages, so no rollback).
-            store::add_sms(conn, &meter.workspace_id, &meter.number_id, period, -1).await?;
-            store::count_workspace(conn, &meter.workspace_id, period, 0, -1).await?;
-            return self.existing_sms(conn, &key).await;
-        }
-        if charge > 0 {
-            self.charge(conn, meter, EntryKind::Sms, &key, period, 1, charge, "SMS").await?;
-        }
-        Ok(SmsDecision::Admitted(SmsAdmission { period, free, charge: self.money(charge), duplicate: false }))
-    }
+        requests: &[SmsRequest<'_>],
+    ) -> Result<Vec<SmsDecision>> {
+        let keys: Vec<String> = requests.iter().map(|r| format!("sms:{}", r.message_id)).collect();
+        let periods: Vec<Period> = requests.iter().map(|r| Period::containing(r.at, r.meter.zone)).collect();
 
-    /// Locks the counters that admitting SMS on `meters` (each with the instant it happened) will
-    /// write, in one order every caller shares: the numbers' month counters, then the
-    /// workspaces' — both sorted. A transaction admitting many messages takes these first; one
-    /// admitting a single message locks the same rows in the same order on its own.
-    pub async fn lock_counters<'m>(
-        &self,
-        conn: &impl ConnectionTrait,
-        meters: impl IntoIterator<Item = (&'m Meter, DateTime<Utc>)>,
-    ) -> Result<()> {
-        let mut numbers = std::collections::BTreeSet::new();
-        let mut workspaces = std::collections::BTreeSet::new();
-        for (meter, at) in meters {
-            let period = Period::containing(at, meter.zone);
-            numbers.insert((meter.number_id.clone(), period, meter.workspace_id.clone()));
-            workspaces.insert((meter.workspace_id.clone(), period));
+        // 1. The counters the counted messages may write, locked in the shared order.
+        let mut numbers: BTreeMap<(NumberId, Period), Tally> = BTreeMap::new();
+        let mut workspaces: BTreeMap<(WorkspaceId, Period), Tally> = BTreeMap::new();
+        for (r, period) in requests.iter().zip(&periods) {
+            if sms_refusal(r.meter).is_none() {
+                let number = Tally { workspace_id: r.meter.workspace_id.clone(), used: 0, added: 0 };
+                numbers.entry((r.meter.number_id.clone(), *period)).or_insert(number);
+                let workspace = Tally { workspace_id: r.meter.workspace_id.clone(), used: 0, added: 0 };
+                workspaces.entry((r.meter.workspace_id.clone(), *period)).or_insert(workspace);
+            }
         }
-        for (number, period, ws) in &numbers {
-            store::lock_minutes(conn, ws, number, *period).await?;
+        for ((number, period), tally) in &mut numbers {
+            tally.used = store::lock_counter(conn, &tally.workspace_id, number, *period).await?.sms_used;
         }
-        for (ws, period) in &workspaces {
-            store::count_workspace(conn, ws, *period, 0, 0).await?;
+        for ((ws, period), tally) in &mut workspaces {
+            tally.used = store::count_workspace(conn, ws, *period, 0, 0).await?.1;
         }
-        Ok(())
+
+        // 2. What was admitted before wins over any refusal.
+        let before: HashMap<String, Model> =
+            store::find_records(conn, &keys).await?.into_iter().map(|r| (r.key.clone(), r)).collect();
+
+        // 3. Each message in order.
+        let mut decisions: Vec<SmsDecision> = Vec::with_capacity(requests.len());
+        let mut decided: HashMap<&str, usize> = HashMap::new();
+        let (mut records, mut entries) = (Vec::new(), Vec::new());
+        for ((r, key), period) in requests.iter().zip(&keys).zip(&periods) {
+            let decision = if let Some(&earlier) = decided.get(key.as_str()) {
+                match &decisions[earlier] {
+                    SmsDecision::Admitted(a) => {
+                        SmsDecision::Admitted(SmsAdmission { duplicate: true, ..a.clone() })
+                    }
+                    refused => refused.clone(),
+                }
+            } else if let Some(record) = before.get(key) {
+                self.admitted_before(record)?
+            } else if let Some(refusal) = sms_refusal(r.meter) {
+                SmsDecision::Refused(refusal)
+            } else {
+                let number = numbers.get_mut(&(r.meter.number_id.clone(), *period)).ok_or_else(unlocked)?;
+                if r.meter.monthly_sms_limit.is_some_and(|limit| number.total() >= limit) {
+                    SmsDecision::Refused(Refusal::LimitReached)
+                } else {
+                    number.added += 1;
+                    let workspace =
+                        workspaces.get_mut(&(r.meter.workspace_id.clone(), *period)).ok_or_else(unlocked)?;
+                    workspace.added += 1;
+                    let free = workspace.total() <= self.settings.free_sms;
+                    let charge = if free { 0 } else { r.meter.prices.per_sms.units() };
+                    records.push(Model {
+                        state: entity::COUNTED.into(),
+                        quantity: 1,
+                        free_quantity: i64::from(free),
+                        charge,
+                        ..usage_record(r.meter, key, entity::KIND_SMS, *period)
+                    });
+                    if charge > 0 {
+                        entries.push(self.entry(r.meter, EntryKind::Sms, key, *period, 1, charge, "SMS"));
+                    }
+                    SmsDecision::Admitted(SmsAdmission {
+                        period: *period,
+                        free,
+                        charge: self.money(charge),
+                        duplicate: false,
+                    })
+                }
+            };
+            decided.insert(key, decisions.len());
+            decisions.push(decision);
+        }
+
+        // 4. The writes. The counters are locked and the records were read under the locks, so
+        // nobody can have counted these messages meanwhile; if a key turns up anyway the
+        // caller's transaction fails rather than count a message twice.
+        for ((number, period), tally) in numbers.iter().filter(|(_, t)| t.added > 0) {
+            store::add_sms(conn, &tally.workspace_id, number, *period, tally.added).await?;
+        }
+        for ((ws, period), tally) in workspaces.iter().filter(|(_, t)| t.added > 0) {
+            store::count_workspace(conn, ws, *period, 0, tally.added).await?;
+        }
+        let (counted, charged) = (records.len() as u64, entries.len() as u64);
+        if store::insert_records(conn, records).await? != counted
+            || ledger::record_many(conn, self.currency, entries).await?.0 != charged
+        {
+            return Err(switchboard_core::Error::Internal(
+                "an SMS was counted by another writer while its counter was locked".into(),
+            ));
+        }
+        Ok(decisions)
     }
 
     /// Takes back an SMS admitted under `message_id` that the provider then did not send (an
@@ -198,21 +236,8 @@ impl UsageService {
         Ok(true)
     }
 
-    /// `refusal`, unless the message was admitted before.
-    async fn refuse_sms(
-        &self,
-        conn: &impl ConnectionTrait,
-        key: &str,
-        refusal: Refusal,
-    ) -> Result<SmsDecision> {
-        match store::find_record(conn, key).await? {
-            Some(_) => self.existing_sms(conn, key).await,
-            None => Ok(SmsDecision::Refused(refusal)),
-        }
-    }
-
-    async fn existing_sms(&self, conn: &impl ConnectionTrait, key: &str) -> Result<SmsDecision> {
-        let r = store::find_record(conn, key).await?.ok_or_else(|| missing(key))?;
+    /// The decision of an SMS admitted before, from its record.
+    fn admitted_before(&self, r: &Model) -> Result<SmsDecision> {
         Ok(SmsDecision::Admitted(SmsAdmission {
             period: parse_period(&r.period)?,
             free: r.free_quantity > 0,
@@ -238,8 +263,8 @@ impl UsageService {
         let key = format!("call:{call_id}");
         let period = Period::containing(at, meter.zone);
         let txn = self.db.begin().await?;
-        let (used, reserved) =
-            store::lock_minutes(&txn, &meter.workspace_id, &meter.number_id, period).await?;
+        let store::Counter { minutes_used: used, minutes_reserved: reserved, .. } =
+            store::lock_counter(&txn, &meter.workspace_id, &meter.number_id, period).await?;
         let cap = self.settings.max_call_minutes;
         let minutes = meter.monthly_minutes_limit.map_or(cap, |limit| (limit - used - reserved).min(cap));
         if minutes <= 0 {
@@ -324,8 +349,9 @@ impl UsageService {
         let charge = meter.prices.per_minute.units().saturating_mul(billable);
         store::finish_record(&txn, &key, minutes, free_minutes, charge).await?;
         if charge > 0 {
-            self.charge(&txn, meter, EntryKind::VoiceMinutes, &key, period, billable, charge, "call minutes")
-                .await?;
+            let entry =
+                self.entry(meter, EntryKind::VoiceMinutes, &key, period, billable, charge, "call minutes");
+            ledger::record(&txn, self.currency, entry).await?;
         }
         txn.commit().await?;
         Ok(Settlement { period, minutes, free_minutes, charge: self.money(charge), duplicate: false })
@@ -342,10 +368,10 @@ impl UsageService {
         })
     }
 
+    /// The ledger entry charging `charge` for `quantity` units beyond the free tier.
     #[allow(clippy::too_many_arguments)]
-    async fn charge(
+    fn entry(
         &self,
-        txn: &impl ConnectionTrait,
         meter: &Meter,
         kind: EntryKind,
         key: &str,
@@ -353,23 +379,17 @@ impl UsageService {
         quantity: i64,
         charge: i64,
         what: &str,
-    ) -> Result<()> {
-        ledger::record(
-            txn,
-            self.currency,
-            NewEntry {
-                workspace_id: meter.workspace_id.clone(),
-                kind,
-                number_id: Some(meter.number_id.clone()),
-                quantity,
-                amount: Amount::from_units(-charge),
-                period: Some(period),
-                idempotency_key: key.to_owned(),
-                description: format!("{quantity} {what} beyond the free tier ({period})"),
-            },
-        )
-        .await?;
-        Ok(())
+    ) -> NewEntry {
+        NewEntry {
+            workspace_id: meter.workspace_id.clone(),
+            kind,
+            number_id: Some(meter.number_id.clone()),
+            quantity,
+            amount: Amount::from_units(-charge),
+            period: Some(period),
+            idempotency_key: key.to_owned(),
+            description: format!("{quantity} {what} beyond the free tier ({period})"),
+        }
     }
 
     /// Releases up to `limit` call reservations whose minutes and grace period have passed by
@@ -458,6 +478,47 @@ impl Totals {
             self.rentals[i] += other.rentals[i];
         }
     }
+}
+
+/// One SMS to admit ([`UsageService::admit_sms_many`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SmsRequest<'a> {
+    /// The number it was sent to or from, as it is now.
+    pub meter: &'a Meter,
+    /// The provider's message id: the SMS is counted once per id (`sms:<id>`).
+    pub message_id: &'a str,
+    /// When it was sent or received: the month it counts in.
+    pub at: DateTime<Utc>,
+}
+
+/// Why an SMS on `meter` is refused whatever the counters say.
+fn sms_refusal(meter: &Meter) -> Option<Refusal> {
+    if !meter.enabled {
+        Some(Refusal::NumberDisabled)
+    } else if !meter.sms_enabled {
+        Some(Refusal::SmsDisabled)
+    } else if meter.monthly_sms_limit.is_some_and(|l| l <= 0) {
+        Some(Refusal::LimitReached)
+    } else {
+        None
+    }
+}
+
+/// A locked month counter: what it held and what this admission adds.
+struct Tally {
+    workspace_id: WorkspaceId,
+    used: i64,
+    added: i64,
+}
+
+impl Tally {
+    fn total(&self) -> i64 {
+        self.used + self.added
+    }
+}
+
+fn unlocked() -> switchboard_core::Error {
+    switchboard_core::Error::Internal("an SMS counter was not locked before counting".into())
 }
 
 /// A usage record of `kind` before anything is counted, reserved or charged.

@@ -15,6 +15,9 @@ use super::entity::{self, Column, Entity, Model};
 
 const COUNTERS: &str = "usage_counters";
 const WORKSPACE: &str = "workspace_usage";
+/// Bind values one statement carries at most, well within both engines' limits (SQLite 32,766,
+/// PostgreSQL 65,535).
+const KEYS_PER_STATEMENT: usize = 4096;
 
 fn col(name: &str) -> Alias {
     Alias::new(name)
@@ -62,41 +65,39 @@ fn on_counter() -> OnConflict {
     OnConflict::columns([col("number_id"), col("period")])
 }
 
-/// Counts one SMS on the number's counter unless that reaches past `limit`; the new count, or
-/// `None` when the limit was already reached (nothing changed).
-pub async fn count_sms(
-    conn: &impl ConnectionTrait,
-    ws: &WorkspaceId,
-    number: &NumberId,
-    period: Period,
-    limit: Option<i64>,
-) -> Result<Option<i64>, DbErr> {
-    let mut on = on_counter();
-    on.value(col("sms_used"), Expr::expr(qualified(COUNTERS, "sms_used")).add(1));
-    if let Some(limit) = limit {
-        on.action_and_where(Expr::expr(qualified(COUNTERS, "sms_used")).lt(limit));
-    }
-    let stmt = upsert_counter(ws, number, period, [0, 0, 1], on).returning_col(col("sms_used")).to_owned();
-    one(conn, &stmt).await?.map(|r| r.try_get::<i64>("", "sms_used")).transpose()
+/// A number's counters of one month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    pub minutes_used: i64,
+    pub minutes_reserved: i64,
+    pub sms_used: i64,
 }
 
 /// Locks the number's counter row for the rest of the transaction (creating it when missing)
-/// and answers `(minutes used, minutes reserved)`.
-pub async fn lock_minutes(
+/// and answers what it holds.
+pub async fn lock_counter(
     conn: &impl ConnectionTrait,
     ws: &WorkspaceId,
     number: &NumberId,
     period: Period,
-) -> Result<(i64, i64), DbErr> {
+) -> Result<Counter, DbErr> {
     // A no-op update: PostgreSQL's ON CONFLICT DO UPDATE takes the row lock; SQLite's writer
     // lock is already held by this first write.
     let mut on = on_counter();
     on.value(col("minutes_reserved"), qualified(COUNTERS, "minutes_reserved"));
     let stmt = upsert_counter(ws, number, period, [0, 0, 0], on)
-        .returning(Query::returning().columns([col("minutes_used"), col("minutes_reserved")]))
+        .returning(Query::returning().columns([
+            col("minutes_used"),
+            col("minutes_reserved"),
+            col("sms_used"),
+        ]))
         .to_owned();
     let row = one(conn, &stmt).await?.ok_or_else(|| DbErr::RecordNotFound("usage counter".into()))?;
-    Ok((row.try_get("", "minutes_used")?, row.try_get("", "minutes_reserved")?))
+    Ok(Counter {
+        minutes_used: row.try_get("", "minutes_used")?,
+        minutes_reserved: row.try_get("", "minutes_reserved")?,
+        sms_used: row.try_get("", "sms_used")?,
+    })
 }
 
 /// Adds `delta` to the number's SMS used (negative to take one back).
@@ -186,6 +187,30 @@ pub async fn insert_record(conn: &impl ConnectionTrait, record: Model) -> Result
 
 pub async fn find_record(conn: &impl ConnectionTrait, key: &str) -> Result<Option<Model>, DbErr> {
     Entity::find_by_id(key.to_owned()).one(conn).await
+}
+
+/// The records among `keys` (any number of them: they are read in chunks of bind values).
+pub async fn find_records(conn: &impl ConnectionTrait, keys: &[String]) -> Result<Vec<Model>, DbErr> {
+    let mut found = Vec::new();
+    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+        found.extend(Entity::find().filter(Column::Key.is_in(chunk.iter().cloned())).all(conn).await?);
+    }
+    Ok(found)
+}
+
+/// Inserts records in one statement per chunk, skipping keys that exist, in key order (two
+/// writers inserting overlapping keys then wait in the same order instead of deadlocking on
+/// PostgreSQL's unique index); answers how many it inserted.
+pub async fn insert_records(conn: &impl ConnectionTrait, mut records: Vec<Model>) -> Result<u64, DbErr> {
+    records.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut inserted = 0;
+    for chunk in records.chunks(KEYS_PER_STATEMENT / 16) {
+        inserted += Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+            .on_conflict(OnConflict::column(Column::Key).do_nothing().to_owned())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(inserted)
 }
 
 /// Moves a call record from `from` to `settled`; its `(period, reserved)` when it was in `from`.

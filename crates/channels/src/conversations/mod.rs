@@ -8,6 +8,8 @@
 //! **Invariants**
 //! - Appending is idempotent by the provider's message id: the message insert is
 //!   `ON CONFLICT DO NOTHING`, and the conversation's timestamps move only when it inserted.
+//!   A batch of messages is appended in four statements ([`append_inbound_many`]); one message
+//!   is a batch of one.
 //! - A conversation is created by an insert that loses quietly to a concurrent one
 //!   (`ON CONFLICT DO NOTHING` on the thread key), then read back by that key — no
 //!   check-then-insert.
@@ -20,8 +22,13 @@ mod entity;
 pub mod service;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QueryTrait,
+};
 use serde::{Deserialize, Serialize};
 use switchboard_core::{AgentId, ConversationId, MessageId, NumberId, WhatsappConnectionId, WorkspaceId};
 
@@ -287,91 +294,268 @@ impl From<message::Model> for Message {
 /// Appends an inbound message to its conversation, creating or reopening the conversation.
 /// Idempotent by `provider_message_id`; works inside the caller's transaction.
 pub async fn append_inbound(conn: &impl ConnectionTrait, m: InboundMessage) -> Result<Appended, DbErr> {
-    let now = switchboard_core::time::now();
-    let fresh = conversation::Model {
-        id: ConversationId::new(),
-        workspace_id: m.workspace_id.clone(),
-        channel: m.channel.as_str().to_owned(),
-        business_address: m.business_address.clone(),
-        contact: m.contact.clone(),
-        agent_id: m.agent_id.clone(),
-        number_id: m.number_id.clone(),
-        status: ConversationStatus::Open.as_str().to_owned(),
-        ai_active: true,
-        escalated: false,
-        sentiment: None,
-        summary: None,
-        whatsapp_connection_id: m.whatsapp_connection_id.clone(),
-        last_message_at: m.received_at,
-        last_inbound_at: Some(m.received_at),
-        created_at: now,
-        updated_at: now,
-    };
-    let fresh_id = fresh.id.clone();
-    let thread = insert_or_find_thread(conn, m.channel, fresh).await?;
-    let new_conversation = thread.id == fresh_id;
+    append_inbound_many(conn, vec![m])
+        .await?
+        .pop()
+        .ok_or_else(|| DbErr::Custom("appending a message answered nothing".into()))
+}
 
-    let message = message::Model {
-        id: MessageId::new(),
-        workspace_id: m.workspace_id.clone(),
-        conversation_id: thread.id.clone(),
-        direction: Direction::Inbound.as_str().to_owned(),
-        body: m.body,
-        media_urls: (!m.media_urls.is_empty())
-            .then(|| serde_json::to_string(&m.media_urls).unwrap_or_else(|_| "[]".into())),
-        provider_message_id: Some(m.provider_message_id),
-        status: MessageStatus::Received.as_str().to_owned(),
-        error_code: None,
-        created_at: m.received_at,
-        updated_at: now,
-    };
-    let message_id = message.id.clone();
-    let inserted = message::Entity::insert(message.into_active_model())
-        .on_conflict(
-            OnConflict::columns([message::Column::WorkspaceId, message::Column::ProviderMessageId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
-    if inserted == 0 {
-        return Ok(Appended {
-            conversation_id: thread.id,
-            message_id: None,
-            new_conversation: false,
-            reopened: false,
+/// [`append_inbound`] for many messages in four statements, whatever their number (webhook-ingest
+/// settles a batch of messages at once): insert the missing conversations and read every one
+/// back, insert the messages, move the conversations that received one. Answers what happened to
+/// each message, in order; a conversation counts as created or reopened by the first message
+/// appended to it.
+pub async fn append_inbound_many(
+    conn: &impl ConnectionTrait,
+    messages: Vec<InboundMessage>,
+) -> Result<Vec<Appended>, DbErr> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = switchboard_core::time::now();
+    let threads = threads_of(conn, &messages, now).await?;
+    let thread = |m: &InboundMessage| threads.get(&thread_key(m)).ok_or_else(vanished);
+
+    // The messages, in key order so two writers with overlapping ids wait for each other in the
+    // same order instead of deadlocking on PostgreSQL's unique index.
+    let mut rows = Vec::with_capacity(messages.len());
+    for m in &messages {
+        rows.push(message::Model {
+            id: MessageId::new(),
+            workspace_id: m.workspace_id.clone(),
+            conversation_id: thread(m)?.0.id.clone(),
+            direction: Direction::Inbound.as_str().to_owned(),
+            body: m.body.clone(),
+            media_urls: (!m.media_urls.is_empty())
+                .then(|| serde_json::to_string(&m.media_urls).unwrap_or_else(|_| "[]".into())),
+            provider_message_id: Some(m.provider_message_id.clone()),
+            status: MessageStatus::Received.as_str().to_owned(),
+            error_code: None,
+            created_at: m.received_at,
+            updated_at: now,
         });
     }
+    let mut ordered: Vec<&message::Model> = rows.iter().collect();
+    ordered.sort_by(|a, b| {
+        (&a.workspace_id, &a.provider_message_id).cmp(&(&b.workspace_id, &b.provider_message_id))
+    });
+    let mut inserted = HashSet::new();
+    for chunk in ordered.chunks(ROWS_PER_STATEMENT) {
+        let insert = message::Entity::insert_many(chunk.iter().map(|m| (*m).clone().into_active_model()))
+            .on_conflict(
+                OnConflict::columns([message::Column::WorkspaceId, message::Column::ProviderMessageId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .into_query()
+            .returning_col(message::Column::Id)
+            .to_owned();
+        for row in conn.query_all(conn.get_database_backend().build(&insert)).await? {
+            inserted.insert(row.try_get::<MessageId>("", "id")?);
+        }
+    }
 
-    let reopened = thread.status != ConversationStatus::Open.as_str();
-    let at = m.received_at;
-    let later = |col: conversation::Column| {
-        Expr::case(Expr::col(col).lt(at).or(Expr::col(col).is_null()), Expr::value(at))
-            .finally(Expr::col(col))
-    };
-    let mut update = conversation::Entity::update_many()
-        .col_expr(conversation::Column::Status, Expr::value(ConversationStatus::Open.as_str()))
-        .col_expr(conversation::Column::LastMessageAt, later(conversation::Column::LastMessageAt).into())
-        .col_expr(conversation::Column::LastInboundAt, later(conversation::Column::LastInboundAt).into())
-        .col_expr(conversation::Column::UpdatedAt, Expr::value(now));
-    if let Some(agent) = m.agent_id {
-        update = update.col_expr(conversation::Column::AgentId, Expr::value(agent));
+    // What each conversation that received a message becomes: open, its timestamps moved forward
+    // to its latest message, and the agent, number and connection of its latest message.
+    let mut moved: BTreeMap<ConversationId, Move> = BTreeMap::new();
+    let mut appended = Vec::with_capacity(messages.len());
+    for (m, row) in messages.into_iter().zip(rows) {
+        let (conversation, created) = thread(&m)?;
+        if !inserted.contains(&row.id) {
+            appended.push(Appended {
+                conversation_id: conversation.id.clone(),
+                message_id: None,
+                new_conversation: false,
+                reopened: false,
+            });
+            continue;
+        }
+        let first = !moved.contains_key(&conversation.id);
+        let change = moved
+            .entry(conversation.id.clone())
+            .or_insert_with(|| Move { at: m.received_at, ..Move::default() });
+        change.at = change.at.max(m.received_at);
+        change.agent_id = m.agent_id.or(change.agent_id.take());
+        change.number_id = m.number_id.or(change.number_id.take());
+        change.connection_id = m.whatsapp_connection_id.or(change.connection_id.take());
+        let reopened = first && conversation.status != ConversationStatus::Open.as_str();
+        if reopened {
+            tracing::info!(conversation_id = %conversation.id, "conversation reopened by an inbound message");
+        }
+        appended.push(Appended {
+            conversation_id: conversation.id.clone(),
+            message_id: Some(row.id),
+            new_conversation: first && *created,
+            reopened,
+        });
     }
-    if let Some(number) = m.number_id {
-        update = update.col_expr(conversation::Column::NumberId, Expr::value(number));
+    move_conversations(conn, &moved, now).await?;
+    Ok(appended)
+}
+
+/// Rows one multi-row insert carries at most (≤ 15 values each: well within both engines' bind
+/// limits).
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// A conversation's thread: workspace, channel, business address, contact.
+type ThreadKey = (WorkspaceId, &'static str, String, String);
+
+fn thread_key(m: &InboundMessage) -> ThreadKey {
+    (m.workspace_id.clone(), m.channel.as_str(), m.business_address.clone(), m.contact.clone())
+}
+
+fn vanished() -> DbErr {
+    DbErr::RecordNotFound("conversation vanished after its upsert".into())
+}
+
+/// The conversation of each message's thread, and whether this call created it.
+async fn threads_of(
+    conn: &impl ConnectionTrait,
+    messages: &[InboundMessage],
+    now: DateTime<Utc>,
+) -> Result<HashMap<ThreadKey, (conversation::Model, bool)>, DbErr> {
+    let mut fresh: BTreeMap<ThreadKey, conversation::Model> = BTreeMap::new();
+    for m in messages {
+        fresh.entry(thread_key(m)).or_insert_with(|| conversation::Model {
+            id: ConversationId::new(),
+            workspace_id: m.workspace_id.clone(),
+            channel: m.channel.as_str().to_owned(),
+            business_address: m.business_address.clone(),
+            contact: m.contact.clone(),
+            agent_id: m.agent_id.clone(),
+            number_id: m.number_id.clone(),
+            status: ConversationStatus::Open.as_str().to_owned(),
+            ai_active: true,
+            escalated: false,
+            sentiment: None,
+            summary: None,
+            whatsapp_connection_id: m.whatsapp_connection_id.clone(),
+            last_message_at: m.received_at,
+            last_inbound_at: Some(m.received_at),
+            created_at: now,
+            updated_at: now,
+        });
     }
-    if let Some(connection) = m.whatsapp_connection_id {
-        update = update.col_expr(conversation::Column::WhatsappConnectionId, Expr::value(connection));
+    upsert_threads(conn, fresh).await
+}
+
+/// Inserts the conversations of `fresh` whose thread has none, by a statement that loses quietly
+/// to a concurrent insert (`ON CONFLICT DO NOTHING` on the thread key), then reads every thread's
+/// row back by its key — one conversation per thread, whoever races. Answers each thread's row
+/// and whether this call created it. Rows go in key order (a `BTreeMap`), so two writers with
+/// overlapping threads wait for each other instead of deadlocking on PostgreSQL's unique index.
+async fn upsert_threads(
+    conn: &impl ConnectionTrait,
+    fresh: BTreeMap<ThreadKey, conversation::Model>,
+) -> Result<HashMap<ThreadKey, (conversation::Model, bool)>, DbErr> {
+    let rows: Vec<conversation::Model> = fresh.values().cloned().collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        conversation::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+            .on_conflict(
+                OnConflict::columns([
+                    conversation::Column::WorkspaceId,
+                    conversation::Column::Channel,
+                    conversation::Column::BusinessAddress,
+                    conversation::Column::Contact,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
     }
-    update
-        .filter(conversation::Column::WorkspaceId.eq(m.workspace_id))
-        .filter(conversation::Column::Id.eq(thread.id.clone()))
-        .exec(conn)
-        .await?;
-    if reopened {
-        tracing::info!(conversation_id = %thread.id, "conversation reopened by an inbound message");
+    let keys: Vec<&ThreadKey> = fresh.keys().collect();
+    let mut found = HashMap::with_capacity(fresh.len());
+    for chunk in keys.chunks(ROWS_PER_STATEMENT / 4) {
+        let mut any = Condition::any();
+        for (ws, channel, address, contact) in chunk {
+            any = any.add(
+                Condition::all()
+                    .add(conversation::Column::WorkspaceId.eq(ws.clone()))
+                    .add(conversation::Column::Channel.eq(*channel))
+                    .add(conversation::Column::BusinessAddress.eq(address.as_str()))
+                    .add(conversation::Column::Contact.eq(contact.as_str())),
+            );
+        }
+        for row in conversation::Entity::find().filter(any).all(conn).await? {
+            found.insert(row_key(&row), row);
+        }
     }
-    Ok(Appended { conversation_id: thread.id, message_id: Some(message_id), new_conversation, reopened })
+    fresh
+        .into_iter()
+        .map(|(key, mine)| {
+            let row = found.remove(&key).ok_or_else(vanished)?;
+            let created = row.id == mine.id;
+            Ok((key, (row, created)))
+        })
+        .collect()
+}
+
+/// The thread of a stored (or about to be stored) conversation.
+fn row_key(row: &conversation::Model) -> ThreadKey {
+    let channel = Channel::parse(&row.channel).map_or("", Channel::as_str);
+    (row.workspace_id.clone(), channel, row.business_address.clone(), row.contact.clone())
+}
+
+/// What a batch of messages does to one conversation.
+#[derive(Default)]
+struct Move {
+    at: DateTime<Utc>,
+    agent_id: Option<AgentId>,
+    number_id: Option<NumberId>,
+    connection_id: Option<WhatsappConnectionId>,
+}
+
+/// Reads one of the columns a [`Move`] sets only when the batch knows it.
+type Pick = fn(&Move) -> Option<sea_orm::Value>;
+
+/// Opens the conversations of `moved` and moves each one's timestamps forward to its latest
+/// message (a `CASE` per conversation, so a late message never moves them back), in one statement.
+async fn move_conversations(
+    conn: &impl ConnectionTrait,
+    moved: &BTreeMap<ConversationId, Move>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use conversation::Column as C;
+    let moved: Vec<(&ConversationId, &Move)> = moved.iter().collect();
+    for chunk in moved.chunks(ROWS_PER_STATEMENT / 8) {
+        let later = |col: C| {
+            let mut case = CaseStatement::new();
+            for (id, change) in chunk {
+                let behind = Expr::col(col).lt(change.at).or(Expr::col(col).is_null());
+                case = case.case(Expr::col(C::Id).eq((*id).clone()).and(behind), Expr::value(change.at));
+            }
+            case.finally(Expr::col(col))
+        };
+        let latest = |col: C, value: Pick| {
+            let mut case = CaseStatement::new();
+            let mut any = false;
+            for (id, change) in chunk {
+                if let Some(v) = value(change) {
+                    case = case.case(Expr::col(C::Id).eq((*id).clone()), Expr::value(v));
+                    any = true;
+                }
+            }
+            any.then(|| case.finally(Expr::col(col)))
+        };
+        let mut update = conversation::Entity::update_many()
+            .col_expr(C::Status, Expr::value(ConversationStatus::Open.as_str()))
+            .col_expr(C::LastMessageAt, later(C::LastMessageAt).into())
+            .col_expr(C::LastInboundAt, later(C::LastInboundAt).into())
+            .col_expr(C::UpdatedAt, Expr::value(now));
+        let optional: [(C, Pick); 3] = [
+            (C::AgentId, |m| m.agent_id.clone().map(Into::into)),
+            (C::NumberId, |m| m.number_id.clone().map(Into::into)),
+            (C::WhatsappConnectionId, |m| m.connection_id.clone().map(Into::into)),
+        ];
+        for (col, value) in optional {
+            if let Some(case) = latest(col, value) {
+                update = update.col_expr(col, case.into());
+            }
+        }
+        update.filter(C::Id.is_in(chunk.iter().map(|(id, _)| (*id).clone()))).exec(conn).await?;
+    }
+    Ok(())
 }
 
 /// Moves an outbound message to `status` unless it is already as far or further
@@ -414,33 +598,6 @@ async fn find_thread(
         .filter(conversation::Column::Contact.eq(contact))
         .one(conn)
         .await
-}
-
-/// Inserts `fresh` unless its thread (workspace, channel, business address, contact) exists,
-/// and answers the thread's row either way — one conversation per thread, whoever races.
-async fn insert_or_find_thread(
-    conn: &impl ConnectionTrait,
-    channel: Channel,
-    fresh: conversation::Model,
-) -> Result<conversation::Model, DbErr> {
-    let (ws, business_address, contact) =
-        (fresh.workspace_id.clone(), fresh.business_address.clone(), fresh.contact.clone());
-    conversation::Entity::insert(fresh.into_active_model())
-        .on_conflict(
-            OnConflict::columns([
-                conversation::Column::WorkspaceId,
-                conversation::Column::Channel,
-                conversation::Column::BusinessAddress,
-                conversation::Column::Contact,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
-    find_thread(conn, &ws, channel, &business_address, &contact)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("conversation vanished after its upsert".into()))
 }
 
 /// The conversation of `contact` with `business_address` on `channel`, if there is one.
@@ -729,7 +886,9 @@ pub async fn open_outbound(
         created_at: now,
         updated_at: now,
     };
-    insert_or_find_thread(conn, channel, fresh).await.map(Conversation::from)
+    let key = row_key(&fresh);
+    let mut threads = upsert_threads(conn, BTreeMap::from([(key.clone(), fresh)])).await?;
+    threads.remove(&key).map(|(row, _)| Conversation::from(row)).ok_or_else(vanished)
 }
 
 /// The message `id` of `ws`.

@@ -79,6 +79,74 @@ async fn appending_is_idempotent_and_reopens_a_closed_conversation() {
     .await;
 }
 
+/// One batch over several threads: each thread gets one conversation (an existing one is found,
+/// a closed one reopens, a new one is created once), a repeated id is stored once, and each
+/// conversation's timestamps move to its latest message, never back.
+#[tokio::test]
+async fn a_batch_appends_to_each_thread_once_and_moves_each_conversation_to_its_latest_message() {
+    each_engine(|db| async move {
+        let ws = workspace(&db).await;
+        let t0 = switchboard_core::time::now();
+        let from = |contact: &str, sid: &str, at: DateTime<Utc>| InboundMessage {
+            contact: contact.into(),
+            ..message(&ws, sid, sid, at)
+        };
+        let (ada, bo, cy) = ("+4915100000001", "+4915100000002", "+4915100000003");
+        let closed = append_inbound(&db.conn, from(bo, "SMb0", t0 + Duration::minutes(10))).await.unwrap();
+        assert!(
+            conversations::set_status(&db.conn, &ws, &closed.conversation_id, ConversationStatus::Closed)
+                .await
+                .unwrap()
+        );
+
+        let batch = vec![
+            from(ada, "SMa1", t0 + Duration::minutes(2)),
+            from(bo, "SMb1", t0 + Duration::minutes(1)),
+            from(ada, "SMa2", t0 + Duration::minutes(3)),
+            from(cy, "SMc1", t0),
+            from(ada, "SMa1", t0 + Duration::minutes(2)),
+            from(ada, "SMa0", t0 + Duration::minutes(1)),
+        ];
+        let appended = conversations::append_inbound_many(&db.conn, batch).await.unwrap();
+        let flags: Vec<_> =
+            appended.iter().map(|a| (a.message_id.is_some(), a.new_conversation, a.reopened)).collect();
+        assert_eq!(
+            flags,
+            [
+                (true, true, false),
+                (true, false, true),
+                (true, false, false),
+                (true, true, false),
+                (false, false, false),
+                (true, false, false),
+            ],
+            "stored, created, reopened — per message in order"
+        );
+        assert_eq!(appended[1].conversation_id, closed.conversation_id, "the thread's conversation is found");
+        assert_eq!(appended[0].conversation_id, appended[2].conversation_id);
+
+        let all = conversations::list(&db.conn, &ws).await.unwrap();
+        assert_eq!(all.len(), 3, "one conversation per thread");
+        let of = |contact: &str| all.iter().find(|c| c.contact == contact).unwrap().clone();
+        assert_eq!(of(ada).last_message_at, t0 + Duration::minutes(3), "the latest of the batch");
+        assert_eq!(
+            of(bo).last_message_at,
+            t0 + Duration::minutes(10),
+            "an earlier message never moves it back"
+        );
+        assert_eq!(of(bo).status, ConversationStatus::Open);
+        assert_eq!(of(cy).last_inbound_at, Some(t0));
+        let bodies: Vec<_> = conversations::messages(&db.conn, &ws, &of(ada).id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
+        assert_eq!(bodies, ["SMa0", "SMa1", "SMa2"]);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_message_status_never_moves_backwards() {
     each_engine(|db| async move {
