@@ -312,13 +312,22 @@ impl InboundService {
         }
     }
 
-    /// Routes each message by `To` (reads, outside the transaction; a number is looked up once
-    /// per batch), then settles them all in one transaction whose statements grow with the
+    /// Routes each message by `To` (reads, outside the transaction: the batch's numbers in two
+    /// statements), then settles them all in one transaction whose statements grow with the
     /// numbers and workspaces the batch touches, not with its messages: admission of the SMS
     /// (whose first statements lock the month counters, in the order every writer shares), each
     /// message's keywords and checks, the conversations (four statements), the events (one).
     async fn messages_together(&self, events: &[&StoredEvent]) -> Result<Vec<EventState>> {
-        let mut held: HashMap<E164, Option<(Number, Meter)>> = HashMap::new();
+        // Every number the batch was sent to, read at once.
+        let phones: std::collections::BTreeSet<E164> = events
+            .iter()
+            .filter_map(|e| TwilioParams::from_stored(&e.payload).ok())
+            .filter_map(|p| E164::parse(channel_address(p.get("To").unwrap_or_default()).1).ok())
+            .collect();
+        let phones: Vec<E164> = phones.into_iter().collect();
+        let mut found = self.numbers.meters_by_phone(&phones).await?;
+        let mut held: HashMap<E164, Option<(Number, Meter)>> =
+            phones.into_iter().map(|p| (p.clone(), found.remove(&p))).collect();
         let mut routed = Vec::with_capacity(events.len());
         for event in events {
             routed.push(self.route_message(event, &mut held).await?);

@@ -3,8 +3,11 @@
 //! workspace; an event's `workspace_id` is filled in when processing routes it.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{CaseStatement, Expr, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iden, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Iden, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use std::collections::{HashMap, HashSet};
 use switchboard_core::InboundEventId;
 
@@ -93,41 +96,58 @@ pub async fn finish(
 }
 
 /// Settles the `received` events among `settled`, each with its outcome, in one statement per
-/// chunk (a `CASE` on the id per column); answers the ids this call settled — an event someone
-/// else settled first is left as it is.
+/// chunk — `UPDATE … FROM (VALUES (id, state, reason, workspace), …)`, which both engines run as
+/// a lookup by id per row; answers the ids this call settled (an event someone else settled first
+/// is left as it is).
 pub async fn finish_many(
     conn: &impl ConnectionTrait,
     settled: &[(&InboundEventId, &Outcome)],
     at: DateTime<Utc>,
 ) -> Result<HashSet<InboundEventId>, DbErr> {
+    let backend = conn.get_database_backend();
     let mut done = HashSet::with_capacity(settled.len());
     for chunk in settled.chunks(EVENTS_PER_STATEMENT) {
-        let per_event = |value: &dyn Fn(&Outcome) -> sea_orm::Value| {
-            let mut case = CaseStatement::new();
-            for (id, outcome) in chunk {
-                case = case.case(Expr::col(Column::Id).eq((*id).clone()), Expr::value(value(outcome)));
+        let mut values: Vec<sea_orm::Value> = vec![at.into()];
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (id, outcome) in chunk {
+            let mut row = Vec::with_capacity(4);
+            for value in [
+                id.to_string().into(),
+                outcome.state.as_str().into(),
+                outcome.reason.clone().into(),
+                outcome.workspace_id.as_ref().map(|w| w.to_string()).into(),
+            ] {
+                values.push(value);
+                row.push(placeholder(backend, values.len()));
             }
-            case.finally(Expr::value(value(&Outcome::processed(None))))
-        };
-        let stmt = Query::update()
-            .table(Entity)
-            .value(Column::State, per_event(&|o| o.state.as_str().into()))
-            .value(Column::Reason, per_event(&|o| o.reason.clone().into()))
-            .value(Column::WorkspaceId, per_event(&|o| o.workspace_id.as_ref().map(|w| w.to_string()).into()))
-            .value(Column::ProcessedAt, Some(at))
-            .value(Column::Attempts, Expr::col(Column::Attempts).add(1))
-            .and_where(Column::Id.is_in(chunk.iter().map(|(id, _)| (*id).clone())))
-            .and_where(Column::State.eq(RECEIVED))
-            .returning_col(Column::Id)
-            .to_owned();
-        for row in conn.query_all(conn.get_database_backend().build(&stmt)).await? {
-            done.insert(row.try_get::<InboundEventId>("", &Column::Id.to_string())?);
+            rows.push(format!("({})", row.join(", ")));
+        }
+        let sql = format!(
+            "UPDATE inbound_events SET state = v.column2, reason = v.column3, workspace_id = v.column4, \
+             processed_at = {at}, attempts = inbound_events.attempts + 1 \
+             FROM (VALUES {rows}) AS v \
+             WHERE inbound_events.id = v.column1 AND inbound_events.state = '{RECEIVED}' \
+             RETURNING inbound_events.id",
+            at = placeholder(backend, 1),
+            rows = rows.join(", "),
+        );
+        let statement = sea_orm::Statement::from_sql_and_values(backend, sql, values);
+        for row in conn.query_all(statement).await? {
+            done.insert(row.try_get::<InboundEventId>("", "id")?);
         }
     }
     Ok(done)
 }
 
-/// Events one settling statement carries at most (7 bind values each).
+/// The `n`th (1-based) bind placeholder in `backend`'s syntax.
+fn placeholder(backend: DatabaseBackend, n: usize) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
+
+/// Events one settling statement carries at most (4 bind values each).
 const EVENTS_PER_STATEMENT: usize = 1000;
 
 /// Counts a failed attempt of a `received` event: it stays `received` (and is retried) until

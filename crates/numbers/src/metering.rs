@@ -1,8 +1,10 @@
 //! What billing's metering needs of a number ([`Meter`]): its switches and limits, the rates of
 //! its country and type, and its workspace's zone — read at the moment of admission.
 
+use std::collections::HashMap;
 use switchboard_billing::Meter;
-use switchboard_core::{Ctx, E164, Error, NumberId, Result, Zone};
+
+use switchboard_core::{Ctx, E164, Error, NumberId, Result, WorkspaceId, Zone};
 
 use crate::entity::{Column, Entity, Model};
 use crate::model::{Number, NumberStatus};
@@ -20,15 +22,37 @@ impl NumberService {
     /// The number held as `phone` in any workspace, with its meter (the webhook path: a
     /// provider names the number, not the workspace). `None` when nobody holds it.
     pub async fn meter_by_phone(&self, phone: &E164) -> Result<Option<(Number, Meter)>> {
+        Ok(self.meters_by_phone(std::slice::from_ref(phone)).await?.remove(phone))
+    }
+
+    /// [`NumberService::meter_by_phone`] for many numbers in two statements (webhook-ingest
+    /// routes a batch of messages at once); numbers nobody holds are missing from the answer.
+    pub async fn meters_by_phone(&self, phones: &[E164]) -> Result<HashMap<E164, (Number, Meter)>> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let Some(m) = Entity::find().filter(Column::HeldNumber.eq(phone.to_string())).one(self.db()).await?
-        else {
-            return Ok(None);
-        };
-        let zone =
-            self.tenancy().find_workspace(&m.workspace_id).await?.map(|w| w.timezone).unwrap_or(Zone::UTC);
-        let meter = self.meter_of(&m, zone);
-        Ok(Some((Number::from(m), meter)))
+        if phones.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let held = Entity::find()
+            .filter(Column::HeldNumber.is_in(phones.iter().map(E164::to_string)))
+            .all(self.db())
+            .await?;
+        let workspaces: Vec<WorkspaceId> = held.iter().map(|m| m.workspace_id.clone()).collect();
+        let zones: HashMap<WorkspaceId, Zone> = self
+            .tenancy()
+            .find_workspaces(&workspaces)
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w.timezone))
+            .collect();
+        Ok(held
+            .into_iter()
+            .filter_map(|m| {
+                let phone = E164::parse(m.held_number.as_deref()?).ok()?;
+                let zone = zones.get(&m.workspace_id).copied().unwrap_or(Zone::UTC);
+                let meter = self.meter_of(&m, zone);
+                Some((phone, (Number::from(m), meter)))
+            })
+            .collect())
     }
 
     fn meter_of(&self, m: &Model, zone: Zone) -> Meter {

@@ -75,6 +75,11 @@ impl TenancyService {
         Ok(store::find_workspace(&self.db, id).await?.map(Into::into))
     }
 
+    /// The workspaces among `ids` (webhook routing reads a batch's at once).
+    pub async fn find_workspaces(&self, ids: &[WorkspaceId]) -> Result<Vec<Workspace>> {
+        Ok(store::find_workspaces(&self.db, ids).await?.into_iter().map(Into::into).collect())
+    }
+
     /// The context of a bearer secret, or `None` when it is no active key.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Ctx>> {
         if !secret.starts_with(KEY_PREFIX) || secret.len() != KEY_PREFIX.len() + KEY_RANDOM_LEN {

@@ -22,6 +22,14 @@ pub async fn find_workspace(
     workspace::Entity::find_by_id(id.clone()).one(db).await
 }
 
+/// The workspaces among `ids`.
+pub async fn find_workspaces(
+    db: &impl ConnectionTrait,
+    ids: &[WorkspaceId],
+) -> Result<Vec<workspace::Model>, DbErr> {
+    workspace::Entity::find().filter(workspace::Column::Id.is_in(ids.iter().cloned())).all(db).await
+}
+
 /// Takes the workspace's row lock (PostgreSQL) or the write lock (SQLite) for the rest of the
 /// transaction, so checks that span several rows of one workspace cannot interleave.
 pub async fn lock_workspace(

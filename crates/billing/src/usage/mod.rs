@@ -89,15 +89,16 @@ impl UsageService {
 
     /// [`UsageService::admit_sms`] for many messages inside the caller's transaction, which
     /// commits them together with its own writes (webhook-ingest settles a batch of inbound
-    /// messages in one); a decision per request, in order. The statements do not grow with the
-    /// messages but with the numbers and workspaces they touch:
+    /// messages in one); a decision per request, in order, in seven statements whatever the
+    /// number of messages:
     ///
-    /// 1. lock the month counters, the numbers' then the workspaces', each sorted — the order
-    ///    every writer shares, so concurrent admissions cannot deadlock — and read them;
+    /// 1. lock the month counters, the numbers' then the workspaces' (one statement each), each
+    ///    sorted — the order every writer shares, so concurrent admissions cannot deadlock — and
+    ///    read them;
     /// 2. read which messages were admitted before (one `SELECT`);
     /// 3. decide each message in order against the locked counts: refused, or counted, free while
     ///    the workspace's month total is within the free tier, charged beyond it;
-    /// 4. add what was counted to each counter, insert the records and the ledger entries (one
+    /// 4. add what was counted to the counters, insert the records and the ledger entries (one
     ///    statement each).
     ///
     /// Call it before the transaction writes anything else, so the counters are its first locks.
@@ -120,11 +121,15 @@ impl UsageService {
                 workspaces.entry((r.meter.workspace_id.clone(), *period)).or_insert(workspace);
             }
         }
+        let keys_of_numbers: Vec<_> = numbers.iter().map(|((n, p), t)| (&t.workspace_id, n, *p)).collect();
+        let mut locked = store::lock_counters(conn, &keys_of_numbers).await?;
+        let keys_of_workspaces: Vec<_> = workspaces.keys().map(|(ws, p)| (ws, *p, 0, 0)).collect();
+        let mut totals = store::count_workspaces(conn, &keys_of_workspaces).await?;
         for ((number, period), tally) in &mut numbers {
-            tally.used = store::lock_counter(conn, &tally.workspace_id, number, *period).await?.sms_used;
+            tally.used = locked.remove(&(number.clone(), period.to_string())).ok_or_else(unlocked)?.sms_used;
         }
         for ((ws, period), tally) in &mut workspaces {
-            tally.used = store::count_workspace(conn, ws, *period, 0, 0).await?.1;
+            tally.used = totals.remove(&(ws.clone(), period.to_string())).ok_or_else(unlocked)?.1;
         }
 
         // 2. What was admitted before wins over any refusal.
@@ -183,12 +188,15 @@ impl UsageService {
         // 4. The writes. The counters are locked and the records were read under the locks, so
         // nobody can have counted these messages meanwhile; if a key turns up anyway the
         // caller's transaction fails rather than count a message twice.
-        for ((number, period), tally) in numbers.iter().filter(|(_, t)| t.added > 0) {
-            store::add_sms(conn, &tally.workspace_id, number, *period, tally.added).await?;
-        }
-        for ((ws, period), tally) in workspaces.iter().filter(|(_, t)| t.added > 0) {
-            store::count_workspace(conn, ws, *period, 0, tally.added).await?;
-        }
+        let counted_on_numbers: Vec<_> = numbers
+            .iter()
+            .filter(|(_, t)| t.added > 0)
+            .map(|((n, p), t)| (&t.workspace_id, n, *p, t.added))
+            .collect();
+        store::add_sms_many(conn, &counted_on_numbers).await?;
+        let counted_on_workspaces: Vec<_> =
+            workspaces.iter().filter(|(_, t)| t.added > 0).map(|((ws, p), t)| (ws, *p, 0, t.added)).collect();
+        store::count_workspaces(conn, &counted_on_workspaces).await?;
         let (counted, charged) = (records.len() as u64, entries.len() as u64);
         if store::insert_records(conn, records).await? != counted
             || ledger::record_many(conn, self.currency, entries).await?.0 != charged
@@ -396,7 +404,10 @@ impl UsageService {
     /// `now` (billing-cron); answers how many were released.
     pub async fn expire_reservations(&self, now: DateTime<Utc>, limit: u64) -> Result<u64> {
         let txn = self.db.begin().await?;
-        let expired = store::expire_reservations(&txn, now, limit).await?;
+        let mut expired = store::expire_reservations(&txn, now, limit).await?;
+        // Counters in the order admissions lock them (number, then period), so this
+        // transaction and a batch of SMS wait for each other instead of deadlocking.
+        expired.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2)));
         for (ws, number, period, reserved) in &expired {
             store::add_minutes(&txn, ws, number, parse_period(period)?, 0, -*reserved).await?;
         }

@@ -9,6 +9,8 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryResult, QuerySelect,
     StatementBuilder,
 };
+use std::collections::HashMap;
+
 use switchboard_core::{NumberId, Period, WorkspaceId};
 
 use super::entity::{self, Column, Entity, Model};
@@ -35,30 +37,33 @@ async fn one(
 }
 
 /// `INSERT INTO usage_counters … VALUES (number, period, ws, minutes_used, minutes_reserved,
-/// sms_used) ON CONFLICT (number_id, period) <on>`: a counter row created with the first values, or
-/// updated by `on` when it exists.
-fn upsert_counter(
-    ws: &WorkspaceId,
-    number: &NumberId,
-    period: Period,
-    [minutes_used, minutes_reserved, sms_used]: [i64; 3],
+/// sms_used), … ON CONFLICT (number_id, period) <on>`: counter rows created with the given values,
+/// or updated by `on` where they exist. Rows are written in the order given: callers pass them
+/// sorted, so concurrent writers take the row locks in one order.
+fn upsert_counters<'r>(
+    rows: impl IntoIterator<Item = (&'r WorkspaceId, &'r NumberId, Period, [i64; 3])>,
     on: OnConflict,
 ) -> InsertStatement {
-    Query::insert()
-        .into_table(col(COUNTERS))
-        .columns(
-            ["number_id", "period", "workspace_id", "minutes_used", "minutes_reserved", "sms_used"].map(col),
-        )
-        .values_panic([
+    let mut insert = Query::insert();
+    insert.into_table(col(COUNTERS)).columns(
+        ["number_id", "period", "workspace_id", "minutes_used", "minutes_reserved", "sms_used"].map(col),
+    );
+    for (ws, number, period, [minutes_used, minutes_reserved, sms_used]) in rows {
+        insert.values_panic([
             number.to_string().into(),
             period.to_string().into(),
             ws.to_string().into(),
             minutes_used.into(),
             minutes_reserved.into(),
             sms_used.into(),
-        ])
-        .on_conflict(on)
-        .to_owned()
+        ]);
+    }
+    insert.on_conflict(on).to_owned()
+}
+
+/// `table.column + excluded.column`: an upsert that adds the row it was offered.
+fn plus_offered(table: &str, name: &str) -> SimpleExpr {
+    Expr::expr(qualified(table, name)).add(qualified("excluded", name))
 }
 
 fn on_counter() -> OnConflict {
@@ -81,23 +86,44 @@ pub async fn lock_counter(
     number: &NumberId,
     period: Period,
 ) -> Result<Counter, DbErr> {
-    // A no-op update: PostgreSQL's ON CONFLICT DO UPDATE takes the row lock; SQLite's writer
+    lock_counters(conn, &[(ws, number, period)])
+        .await?
+        .remove(&(number.clone(), period.to_string()))
+        .ok_or_else(|| DbErr::RecordNotFound("usage counter".into()))
+}
+
+/// Locks the counter rows of `numbers` (each a workspace, number and month; sorted, without
+/// repeats) for the rest of the transaction, creating missing ones, in one statement; answers
+/// each one's counts by `(number, period)`.
+pub async fn lock_counters(
+    conn: &impl ConnectionTrait,
+    numbers: &[(&WorkspaceId, &NumberId, Period)],
+) -> Result<HashMap<(NumberId, String), Counter>, DbErr> {
+    if numbers.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // A no-op update: PostgreSQL's ON CONFLICT DO UPDATE takes the row locks; SQLite's writer
     // lock is already held by this first write.
     let mut on = on_counter();
     on.value(col("minutes_reserved"), qualified(COUNTERS, "minutes_reserved"));
-    let stmt = upsert_counter(ws, number, period, [0, 0, 0], on)
-        .returning(Query::returning().columns([
-            col("minutes_used"),
-            col("minutes_reserved"),
-            col("sms_used"),
-        ]))
+    let stmt = upsert_counters(numbers.iter().map(|(ws, n, p)| (*ws, *n, *p, [0, 0, 0])), on)
+        .returning(
+            Query::returning()
+                .columns(["number_id", "period", "minutes_used", "minutes_reserved", "sms_used"].map(col)),
+        )
         .to_owned();
-    let row = one(conn, &stmt).await?.ok_or_else(|| DbErr::RecordNotFound("usage counter".into()))?;
-    Ok(Counter {
-        minutes_used: row.try_get("", "minutes_used")?,
-        minutes_reserved: row.try_get("", "minutes_reserved")?,
-        sms_used: row.try_get("", "sms_used")?,
-    })
+    let rows = conn.query_all(conn.get_database_backend().build(&stmt)).await?;
+    rows.iter()
+        .map(|row| {
+            let key = (row.try_get("", "number_id")?, row.try_get("", "period")?);
+            let counter = Counter {
+                minutes_used: row.try_get("", "minutes_used")?,
+                minutes_reserved: row.try_get("", "minutes_reserved")?,
+                sms_used: row.try_get("", "sms_used")?,
+            };
+            Ok((key, counter))
+        })
+        .collect()
 }
 
 /// Adds `delta` to the number's SMS used (negative to take one back).
@@ -108,9 +134,20 @@ pub async fn add_sms(
     period: Period,
     delta: i64,
 ) -> Result<(), DbErr> {
+    add_sms_many(conn, &[(ws, number, period, delta)]).await
+}
+
+/// Adds to the SMS used of each number (sorted, without repeats) in one statement.
+pub async fn add_sms_many(
+    conn: &impl ConnectionTrait,
+    deltas: &[(&WorkspaceId, &NumberId, Period, i64)],
+) -> Result<(), DbErr> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
     let mut on = on_counter();
-    on.value(col("sms_used"), Expr::expr(qualified(COUNTERS, "sms_used")).add(delta));
-    let stmt = upsert_counter(ws, number, period, [0, 0, delta], on);
+    on.value(col("sms_used"), plus_offered(COUNTERS, "sms_used"));
+    let stmt = upsert_counters(deltas.iter().map(|(ws, n, p, d)| (*ws, *n, *p, [0, 0, *d])), on);
     conn.execute(conn.get_database_backend().build(&stmt)).await.map(|_| ())
 }
 
@@ -149,7 +186,7 @@ pub async fn add_minutes(
     let mut on = on_counter();
     on.value(col("minutes_used"), Expr::expr(qualified(COUNTERS, "minutes_used")).add(used));
     on.value(col("minutes_reserved"), Expr::expr(qualified(COUNTERS, "minutes_reserved")).add(reserved));
-    let stmt = upsert_counter(ws, number, period, [used, reserved, 0], on).to_owned();
+    let stmt = upsert_counters([(ws, number, period, [used, reserved, 0])], on);
     conn.execute(conn.get_database_backend().build(&stmt)).await.map(|_| ())
 }
 
@@ -162,18 +199,49 @@ pub async fn count_workspace(
     minutes: i64,
     sms: i64,
 ) -> Result<(i64, i64), DbErr> {
+    count_workspaces(conn, &[(ws, period, minutes, sms)])
+        .await?
+        .remove(&(ws.clone(), period.to_string()))
+        .ok_or_else(|| DbErr::RecordNotFound("workspace usage".into()))
+}
+
+/// [`count_workspace`] for several workspace months (sorted, without repeats) in one statement;
+/// the new totals by `(workspace, period)`. Adding nothing locks the rows.
+pub async fn count_workspaces(
+    conn: &impl ConnectionTrait,
+    added: &[(&WorkspaceId, Period, i64, i64)],
+) -> Result<HashMap<(WorkspaceId, String), (i64, i64)>, DbErr> {
+    if added.is_empty() {
+        return Ok(HashMap::new());
+    }
     let mut on = OnConflict::columns([col("workspace_id"), col("period")]);
-    on.value(col("minutes_used"), Expr::expr(qualified(WORKSPACE, "minutes_used")).add(minutes));
-    on.value(col("sms_used"), Expr::expr(qualified(WORKSPACE, "sms_used")).add(sms));
-    let stmt = Query::insert()
+    on.value(col("minutes_used"), plus_offered(WORKSPACE, "minutes_used"));
+    on.value(col("sms_used"), plus_offered(WORKSPACE, "sms_used"));
+    let mut insert = Query::insert();
+    insert
         .into_table(col(WORKSPACE))
-        .columns(["workspace_id", "period", "minutes_used", "sms_used"].map(col))
-        .values_panic([ws.to_string().into(), period.to_string().into(), minutes.into(), sms.into()])
+        .columns(["workspace_id", "period", "minutes_used", "sms_used"].map(col));
+    for (ws, period, minutes, sms) in added {
+        insert.values_panic([
+            ws.to_string().into(),
+            period.to_string().into(),
+            (*minutes).into(),
+            (*sms).into(),
+        ]);
+    }
+    let stmt = insert
         .on_conflict(on)
-        .returning(Query::returning().columns([col("minutes_used"), col("sms_used")]))
+        .returning(
+            Query::returning().columns(["workspace_id", "period", "minutes_used", "sms_used"].map(col)),
+        )
         .to_owned();
-    let row = one(conn, &stmt).await?.ok_or_else(|| DbErr::RecordNotFound("workspace usage".into()))?;
-    Ok((row.try_get("", "minutes_used")?, row.try_get("", "sms_used")?))
+    let rows = conn.query_all(conn.get_database_backend().build(&stmt)).await?;
+    rows.iter()
+        .map(|row| {
+            let key = (row.try_get("", "workspace_id")?, row.try_get("", "period")?);
+            Ok((key, (row.try_get("", "minutes_used")?, row.try_get("", "sms_used")?)))
+        })
+        .collect()
 }
 
 /// Inserts a usage record unless its key exists; whether this call inserted it.
