@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use sea_orm::{ConnectionTrait, Statement};
-use switchboard_core::db::{DbOptions, WRITER_SQLITE_MEMORY_MIB, connect};
+use switchboard_core::db::{BULK_SQLITE_CHECKPOINT_PAGES, DbOptions, WRITER_SQLITE_MEMORY_MIB, connect};
 use switchboard_core::period::start_of_local_day;
 use switchboard_core::{Currency, Period, Zone};
 use switchboard_numbers::rentals;
@@ -40,8 +40,11 @@ async fn main() {
         let mut db = switchboard_testkit::fresh(engine).await;
         if engine == switchboard_core::db::Engine::Sqlite {
             // With billing-cron's SQLite memory budget, not the test pool's default.
-            let options =
-                DbOptions { sqlite_memory_mib: WRITER_SQLITE_MEMORY_MIB, ..DbOptions::new(db.url.clone()) };
+            let options = DbOptions {
+                sqlite_memory_mib: WRITER_SQLITE_MEMORY_MIB,
+                sqlite_checkpoint_pages: BULK_SQLITE_CHECKPOINT_PAGES,
+                ..DbOptions::new(db.url.clone())
+            };
             db.conn = connect(&options).await.unwrap();
         }
         let tenancy = TenancyService::new(db.conn.clone());

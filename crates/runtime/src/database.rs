@@ -25,6 +25,7 @@ pub async fn open(settings: &DatabaseSettings) -> Result<DatabaseConnection, Dat
     let options = DbOptions {
         max_connections: settings.max_connections,
         sqlite_memory_mib: settings.sqlite_memory_mib,
+        sqlite_checkpoint_pages: settings.sqlite_checkpoint_pages,
         ..DbOptions::new(settings.url())
     };
     let db = connect(&options).await.map_err(|source| DatabaseError::Connect { url: url.clone(), source })?;

@@ -36,6 +36,13 @@ fn defaults_are_the_embedded_sandbox() {
     assert_eq!(ingest.http.addr.to_string(), "127.0.0.1:8081");
     assert_eq!(s.database.sqlite_memory_mib, 8);
     assert_eq!(ingest.database.sqlite_memory_mib, 32);
+    let cron = Settings::load_from(Binary::BillingCron, &env(&[]), &no_dir()).unwrap();
+    assert_eq!(
+        [s.database.sqlite_checkpoint_pages, ingest.database.sqlite_checkpoint_pages],
+        [1_000, 1_000],
+        "request paths keep SQLite's checkpoint size"
+    );
+    assert_eq!(cron.database.sqlite_checkpoint_pages, 10_000, "batch jobs checkpoint in bulk");
 }
 
 #[test]
@@ -46,6 +53,7 @@ fn each_documented_key_overrides_its_default() {
         ("APP__DATABASE__MIGRATE_ON_START", "false"),
         ("APP__DATABASE__MAX_CONNECTIONS", "42"),
         ("APP__DATABASE__SQLITE_MEMORY_MIB", "64"),
+        ("APP__DATABASE__SQLITE_CHECKPOINT_PAGES", "250"),
         ("APP__HTTP__ADDR", "0.0.0.0:9000"),
         ("APP__HTTP__BODY_LIMIT_BYTES", "2048"),
         ("APP__PUBLIC_BASE_URL", "https://hooks.example.com/"),
@@ -74,6 +82,7 @@ fn each_documented_key_overrides_its_default() {
     assert!(!s.database.migrate_on_start);
     assert_eq!(s.database.max_connections, 42);
     assert_eq!(s.database.sqlite_memory_mib, 64);
+    assert_eq!(s.database.sqlite_checkpoint_pages, 250);
     assert_eq!(s.http.addr.to_string(), "0.0.0.0:9000");
     assert_eq!(s.http.body_limit_bytes, 2048);
     assert_eq!(s.public_base_url, "https://hooks.example.com");
@@ -161,6 +170,7 @@ fn every_bad_value_is_reported_at_once() {
         ("APP__DATABASE__URL", "mysql://nope"),
         ("APP__DATABASE__MAX_CONNECTIONS", "lots"),
         ("APP__DATABASE__SQLITE_MEMORY_MIB", "0"),
+        ("APP__DATABASE__SQLITE_CHECKPOINT_PAGES", "-1"),
         ("APP__DATABASE__MIGRATE_ON_START", "maybe"),
         ("APP__PROVIDERS__MODE", "production"),
         ("APP__SECRETS__ENCRYPTION_KEY", "c2hvcnQ="),
@@ -176,6 +186,7 @@ fn every_bad_value_is_reported_at_once() {
         "database.url",
         "database.max_connections",
         "database.sqlite_memory_mib",
+        "database.sqlite_checkpoint_pages",
         "database.migrate_on_start",
         "providers.mode",
         "secrets.encryption_key",
