@@ -48,12 +48,8 @@ WORKDIR /app
 # config/production.toml sets providers.mode = "live", JSON logs and no demo seed; without the
 # file APP_ENV=production would fall back to the sandbox defaults.
 COPY config/ /app/config/
-# MALLOC_ARENA_MAX=2: glibc would otherwise keep freed memory in an arena per thread (sqlx runs a
-# thread per SQLite connection), and RSS creeps up while the live heap stays flat
-# (docs/operations.md, "Memory").
 ENV APP_ENV=production \
-    APP_CONFIG_DIR=/app/config \
-    MALLOC_ARENA_MAX=2
+    APP_CONFIG_DIR=/app/config
 USER 10001:10001
 
 FROM runtime AS migrations
@@ -75,6 +71,9 @@ ENTRYPOINT ["/usr/local/bin/switchboard-webhook-ingest"]
 
 FROM runtime AS api
 COPY --from=builder /out/switchboard-api /usr/local/bin/
-ENV APP__HTTP__ADDR=0.0.0.0:8080
+# MALLOC_ARENA_MAX=2: glibc would otherwise keep freed memory in an arena per thread, and the
+# API's RSS creeps up while its live heap stays flat (docs/operations.md, "Memory").
+ENV APP__HTTP__ADDR=0.0.0.0:8080 \
+    MALLOC_ARENA_MAX=2
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/switchboard-api"]

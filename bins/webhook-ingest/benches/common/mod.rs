@@ -100,9 +100,9 @@ pub struct Process {
 }
 
 /// Starts `bin` over `db_url` with the benchmarks' settings: sandbox providers, the test Twilio
-/// token and public base, an admin token, no demo seed, warnings only, two malloc arenas as
-/// deployed. `BENCH_APP__X=v` in this process's environment becomes `APP__X=v` for the child.
-/// Its stderr goes to `log` (or ours).
+/// token and public base, an admin token, no demo seed, warnings only, the API with two malloc
+/// arenas as deployed. `BENCH_APP__X=v` in this process's environment becomes `APP__X=v` for the
+/// child. Its stderr goes to `log` (or ours).
 pub fn spawn(
     bin: Binary,
     name: &str,
@@ -121,8 +121,6 @@ pub fn spawn(
         .env("APP__AUTH__ADMIN_TOKEN", ADMIN_TOKEN)
         .env("APP__DEMO__SEED", "false")
         .env("APP__LOG__FILTER", "warn")
-        // As deploy/ runs them (docs/operations.md, "Memory"); the bench's own value wins.
-        .env("MALLOC_ARENA_MAX", std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "2".into()))
         .envs(
             std::env::vars()
                 .filter(|(k, _)| k.starts_with("BENCH_APP__"))
@@ -132,6 +130,10 @@ pub fn spawn(
         .stdout(Stdio::null());
     if let Some(port) = port {
         cmd.env("APP__HTTP__ADDR", format!("127.0.0.1:{port}"));
+    }
+    // The API with two malloc arenas, as deploy/ runs it (docs/operations.md, "Memory").
+    if bin == Binary::Api {
+        cmd.env("MALLOC_ARENA_MAX", "2");
     }
     match log {
         Some(path) => cmd.stderr(std::fs::File::create(path).unwrap()),
