@@ -318,20 +318,14 @@ impl InboundService {
     /// (whose first statements lock the month counters, in the order every writer shares), each
     /// message's keywords and checks, the conversations (four statements), the events (one).
     async fn messages_together(&self, events: &[&StoredEvent]) -> Result<Vec<EventState>> {
-        // Every number the batch was sent to, read at once.
-        let phones: std::collections::BTreeSet<E164> = events
-            .iter()
-            .filter_map(|e| TwilioParams::from_stored(&e.payload).ok())
-            .filter_map(|p| E164::parse(channel_address(p.get("To").unwrap_or_default()).1).ok())
-            .collect();
-        let phones: Vec<E164> = phones.into_iter().collect();
-        let mut found = self.numbers.meters_by_phone(&phones).await?;
-        let mut held: HashMap<E164, Option<(Number, Meter)>> =
-            phones.into_iter().map(|p| (p.clone(), found.remove(&p))).collect();
-        let mut routed = Vec::with_capacity(events.len());
-        for event in events {
-            routed.push(self.route_message(event, &mut held).await?);
-        }
+        // Each payload read once; every number the batch was sent to looked up at once.
+        let addressed: Vec<_> = events.iter().map(|e| addressed(e)).collect();
+        let phones: std::collections::BTreeSet<&E164> =
+            addressed.iter().filter_map(|a| a.as_ref().ok().map(|(_, _, to)| to)).collect();
+        let phones: Vec<E164> = phones.into_iter().cloned().collect();
+        let held = self.numbers.meters_by_phone(&phones).await?;
+        let routed: Vec<_> =
+            events.iter().zip(addressed).map(|(event, a)| self.route_message(event, a, &held)).collect();
         let _turn = self.gate.enter().await;
         let txn = self.db.begin().await?;
         let mut admissions: Vec<Option<SmsDecision>> = vec![None; events.len()];
@@ -375,29 +369,17 @@ impl InboundService {
             .collect())
     }
 
-    /// The number a message was sent to, or the outcome of one that goes nowhere.
-    async fn route_message(
+    /// The number a message was sent to (among the batch's `held` numbers), or the outcome of
+    /// one that goes nowhere.
+    fn route_message(
         &self,
         event: &StoredEvent,
-        held: &mut HashMap<E164, Option<(Number, Meter)>>,
-    ) -> Result<std::result::Result<RoutedMessage, Outcome>> {
-        let Ok(params) = TwilioParams::from_stored(&event.payload) else {
-            return Ok(Err(Outcome::dropped(None, "malformed_payload")));
-        };
-        let (channel, to) = channel_address(params.get("To").unwrap_or_default());
-        let Ok(to) = E164::parse(to) else {
-            return Ok(Err(Outcome::unroutable("invalid_to")));
-        };
-        let found = match held.get(&to) {
-            Some(found) => found.clone(),
-            None => {
-                let found = self.numbers.meter_by_phone(&to).await?;
-                held.insert(to.clone(), found.clone());
-                found
-            }
-        };
-        let Some((number, meter)) = found else {
-            return Ok(Err(Outcome::unroutable("number_not_held")));
+        addressed: std::result::Result<(TwilioParams, Channel, E164), Outcome>,
+        held: &HashMap<E164, (Number, Meter)>,
+    ) -> std::result::Result<RoutedMessage, Outcome> {
+        let (params, channel, to) = addressed?;
+        let Some((number, meter)) = held.get(&to).cloned() else {
+            return Err(Outcome::unroutable("number_not_held"));
         };
         if let Ok(mut seen) = self.seen_workspaces.write() {
             if seen.len() >= SEEN_WORKSPACES_MAX {
@@ -406,7 +388,7 @@ impl InboundService {
             seen.insert(to.to_string(), meter.workspace_id.clone());
         }
         let sid = params.message_sid().unwrap_or(&event.external_id).to_owned();
-        Ok(Ok(RoutedMessage { params, sid, channel, to, number, meter }))
+        Ok(RoutedMessage { params, sid, channel, to, number, meter })
     }
 
     /// Keywords and the checks of one routed message, inside `txn`, given its admission (SMS
@@ -916,6 +898,16 @@ fn meta_text(message: &Value) -> String {
     .into_iter()
     .find_map(Value::as_str);
     found.unwrap_or_default().to_owned()
+}
+
+/// A Twilio message's parameters and the channel and number it was sent to, or the outcome of one
+/// that cannot be routed.
+fn addressed(event: &StoredEvent) -> std::result::Result<(TwilioParams, Channel, E164), Outcome> {
+    let params =
+        TwilioParams::from_stored(&event.payload).map_err(|_| Outcome::dropped(None, "malformed_payload"))?;
+    let (channel, to) = channel_address(params.get("To").unwrap_or_default());
+    let to = E164::parse(to).map_err(|_| Outcome::unroutable("invalid_to"))?;
+    Ok((params, channel, to))
 }
 
 /// A Twilio message and the number it was sent to.
