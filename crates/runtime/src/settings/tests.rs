@@ -37,12 +37,18 @@ fn defaults_are_the_embedded_sandbox() {
     assert_eq!(s.database.sqlite_memory_mib, 8);
     assert_eq!(ingest.database.sqlite_memory_mib, 32);
     let cron = Settings::load_from(Binary::BillingCron, &env(&[]), &no_dir()).unwrap();
-    assert_eq!(
-        [s.database.sqlite_checkpoint_pages, ingest.database.sqlite_checkpoint_pages],
-        [1_000, 1_000],
-        "request paths keep SQLite's checkpoint size"
-    );
+    assert_eq!(s.database.sqlite_checkpoint_pages, 1_000, "the API keeps SQLite's checkpoint size");
     assert_eq!(cron.database.sqlite_checkpoint_pages, 10_000, "batch jobs checkpoint in bulk");
+    assert_eq!(
+        [ingest.database.sqlite_checkpoint_every_ms, ingest.database.sqlite_checkpoint_pages],
+        [20, 10_000],
+        "webhook-ingest checkpoints in the background; its commits only when that falls behind"
+    );
+    assert_eq!(
+        [s.database.sqlite_checkpoint_every_ms, cron.database.sqlite_checkpoint_every_ms],
+        [0, 0],
+        "the others leave checkpoints to their commits"
+    );
 }
 
 #[test]
@@ -54,6 +60,7 @@ fn each_documented_key_overrides_its_default() {
         ("APP__DATABASE__MAX_CONNECTIONS", "42"),
         ("APP__DATABASE__SQLITE_MEMORY_MIB", "64"),
         ("APP__DATABASE__SQLITE_CHECKPOINT_PAGES", "250"),
+        ("APP__DATABASE__SQLITE_CHECKPOINT_EVERY_MS", "5"),
         ("APP__HTTP__ADDR", "0.0.0.0:9000"),
         ("APP__HTTP__BODY_LIMIT_BYTES", "2048"),
         ("APP__PUBLIC_BASE_URL", "https://hooks.example.com/"),
@@ -83,6 +90,7 @@ fn each_documented_key_overrides_its_default() {
     assert_eq!(s.database.max_connections, 42);
     assert_eq!(s.database.sqlite_memory_mib, 64);
     assert_eq!(s.database.sqlite_checkpoint_pages, 250);
+    assert_eq!(s.database.sqlite_checkpoint_every_ms, 5);
     assert_eq!(s.http.addr.to_string(), "0.0.0.0:9000");
     assert_eq!(s.http.body_limit_bytes, 2048);
     assert_eq!(s.public_base_url, "https://hooks.example.com");
@@ -171,6 +179,7 @@ fn every_bad_value_is_reported_at_once() {
         ("APP__DATABASE__MAX_CONNECTIONS", "lots"),
         ("APP__DATABASE__SQLITE_MEMORY_MIB", "0"),
         ("APP__DATABASE__SQLITE_CHECKPOINT_PAGES", "-1"),
+        ("APP__DATABASE__SQLITE_CHECKPOINT_EVERY_MS", "soon"),
         ("APP__DATABASE__MIGRATE_ON_START", "maybe"),
         ("APP__PROVIDERS__MODE", "production"),
         ("APP__SECRETS__ENCRYPTION_KEY", "c2hvcnQ="),
@@ -187,6 +196,7 @@ fn every_bad_value_is_reported_at_once() {
         "database.max_connections",
         "database.sqlite_memory_mib",
         "database.sqlite_checkpoint_pages",
+        "database.sqlite_checkpoint_every_ms",
         "database.migrate_on_start",
         "providers.mode",
         "secrets.encryption_key",
