@@ -77,7 +77,10 @@ async fn write_loop(db: DatabaseConnection, gate: WriteGate, mut rx: mpsc::Recei
         let events: Vec<NewEvent> = jobs.iter().flat_map(|j| j.events.iter().cloned()).collect();
         let result = {
             let _turn = gate.enter().await;
-            write(&db, &events).await
+            let started = std::time::Instant::now();
+            let result = write(&db, &events).await;
+            metrics::histogram!("inbound_persist_seconds").record(started.elapsed().as_secs_f64());
+            result
         };
         metrics::histogram!("inbound_persist_batch_size").record(events.len() as f64);
         let mut offset = 0;

@@ -51,7 +51,10 @@ impl Processor {
             handles.push(tokio::spawn(async move {
                 let mut batch = Vec::with_capacity(InboundService::BATCH);
                 while lane.recv_many(&mut batch, InboundService::BATCH).await > 0 {
+                    let started = std::time::Instant::now();
                     service.process_many(&batch).await;
+                    metrics::histogram!("inbound_process_seconds").record(started.elapsed().as_secs_f64());
+                    metrics::histogram!("inbound_process_batch_size").record(batch.len() as f64);
                     batch.clear();
                 }
             }));
