@@ -214,6 +214,15 @@ pub fn is_unavailable(err: &DbErr) -> bool {
     }
 }
 
+/// The `n`th (1-based) bind placeholder in `backend`'s syntax, for the few statements written as
+/// SQL rather than built (a `VALUES` list joined to an `UPDATE`).
+pub fn placeholder(backend: DatabaseBackend, n: usize) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
+
 /// What one `PRAGMA wal_checkpoint(PASSIVE)` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WalCheckpoint {

@@ -4,12 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Iden, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iden, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{HashMap, HashSet};
 use switchboard_core::InboundEventId;
+use switchboard_core::db::placeholder;
 
 use crate::entity::{Column, Entity, Model};
 use crate::model::{EventKind, EventRecord, EventState, NewEvent, Outcome, Provider, StoredEvent};
@@ -137,14 +135,6 @@ pub async fn finish_many(
         }
     }
     Ok(done)
-}
-
-/// The `n`th (1-based) bind placeholder in `backend`'s syntax.
-fn placeholder(backend: DatabaseBackend, n: usize) -> String {
-    match backend {
-        DatabaseBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
 }
 
 /// Events one settling statement carries at most (4 bind values each).

@@ -24,6 +24,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
 };
 use switchboard_billing::{EntryKind, NewEntry, ledger};
+use switchboard_core::db::placeholder;
 use switchboard_core::period::start_of_local_day;
 use switchboard_core::{Amount, Currency, NumberId, Period, WorkspaceId, Zone};
 
@@ -234,11 +235,12 @@ async fn move_dates(db: &impl ConnectionTrait, moves: &[(NumberId, DateTime<Utc>
         if i > 0 {
             sql.push_str(", ");
         }
+        let (id_slot, at_slot) = (placeholder(backend, 2 * i + 1), placeholder(backend, 2 * i + 2));
         match backend {
             DatabaseBackend::Postgres => {
-                sql.push_str(&format!("(${}, CAST(${} AS TIMESTAMPTZ))", 2 * i + 1, 2 * i + 2));
+                sql.push_str(&format!("({id_slot}, CAST({at_slot} AS TIMESTAMPTZ))"))
             }
-            _ => sql.push_str("(?, ?)"),
+            _ => sql.push_str(&format!("({id_slot}, {at_slot})")),
         }
         values.push(id.to_string().into());
         values.push((*at).into());
