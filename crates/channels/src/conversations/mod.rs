@@ -24,12 +24,13 @@ pub mod service;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QueryTrait,
 };
 use serde::{Deserialize, Serialize};
+use switchboard_core::db::placeholder;
 use switchboard_core::{AgentId, ConversationId, MessageId, NumberId, WhatsappConnectionId, WorkspaceId};
 
 use entity::{conversation, message};
@@ -506,57 +507,61 @@ struct Move {
     connection_id: Option<WhatsappConnectionId>,
 }
 
-/// Reads one of the columns a [`Move`] sets only when the batch knows it.
-type Pick = fn(&Move) -> Option<sea_orm::Value>;
-
 /// Opens the conversations of `moved` and moves each one's timestamps forward to its latest
-/// message (a `CASE` per conversation, so a late message never moves them back), in one statement.
+/// message (never back: a late message leaves a later time as it is), taking the agent, number
+/// and connection the batch knows of. One `UPDATE … FROM (VALUES (id, at, agent, number,
+/// connection), …)` per chunk, which both engines run as a lookup by id per row — its cost grows
+/// with the conversations, not with their square as a `CASE` per conversation would.
 async fn move_conversations(
     conn: &impl ConnectionTrait,
     moved: &BTreeMap<ConversationId, Move>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    use conversation::Column as C;
+    let backend = conn.get_database_backend();
     let moved: Vec<(&ConversationId, &Move)> = moved.iter().collect();
-    for chunk in moved.chunks(ROWS_PER_STATEMENT / 8) {
-        let later = |col: C| {
-            let mut case = CaseStatement::new();
-            for (id, change) in chunk {
-                let behind = Expr::col(col).lt(change.at).or(Expr::col(col).is_null());
-                case = case.case(Expr::col(C::Id).eq((*id).clone()).and(behind), Expr::value(change.at));
+    for chunk in moved.chunks(MOVES_PER_STATEMENT) {
+        let mut values: Vec<sea_orm::Value> = vec![ConversationStatus::Open.as_str().into(), now.into()];
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (id, change) in chunk {
+            let mut row = Vec::with_capacity(5);
+            for value in [
+                id.to_string().into(),
+                change.at.into(),
+                change.agent_id.as_ref().map(ToString::to_string).into(),
+                change.number_id.as_ref().map(ToString::to_string).into(),
+                change.connection_id.as_ref().map(ToString::to_string).into(),
+            ] {
+                values.push(value);
+                row.push(placeholder(backend, values.len()));
             }
-            case.finally(Expr::col(col))
-        };
-        let latest = |col: C, value: Pick| {
-            let mut case = CaseStatement::new();
-            let mut any = false;
-            for (id, change) in chunk {
-                if let Some(v) = value(change) {
-                    case = case.case(Expr::col(C::Id).eq((*id).clone()), Expr::value(v));
-                    any = true;
-                }
-            }
-            any.then(|| case.finally(Expr::col(col)))
-        };
-        let mut update = conversation::Entity::update_many()
-            .col_expr(C::Status, Expr::value(ConversationStatus::Open.as_str()))
-            .col_expr(C::LastMessageAt, later(C::LastMessageAt).into())
-            .col_expr(C::LastInboundAt, later(C::LastInboundAt).into())
-            .col_expr(C::UpdatedAt, Expr::value(now));
-        let optional: [(C, Pick); 3] = [
-            (C::AgentId, |m| m.agent_id.clone().map(Into::into)),
-            (C::NumberId, |m| m.number_id.clone().map(Into::into)),
-            (C::WhatsappConnectionId, |m| m.connection_id.clone().map(Into::into)),
-        ];
-        for (col, value) in optional {
-            if let Some(case) = latest(col, value) {
-                update = update.col_expr(col, case.into());
-            }
+            rows.push(format!("({})", row.join(", ")));
         }
-        update.filter(C::Id.is_in(chunk.iter().map(|(id, _)| (*id).clone()))).exec(conn).await?;
+        let later = |col: &str| {
+            format!(
+                "{col} = CASE WHEN conversations.{col} IS NULL OR conversations.{col} < v.column2 \
+                 THEN v.column2 ELSE conversations.{col} END"
+            )
+        };
+        let known = |col: &str, v: &str| format!("{col} = COALESCE(v.{v}, conversations.{col})");
+        let sql = format!(
+            "UPDATE conversations SET status = {status}, updated_at = {now}, {message}, {inbound}, \
+             {agent}, {number}, {connection} FROM (VALUES {rows}) AS v WHERE conversations.id = v.column1",
+            status = placeholder(backend, 1),
+            now = placeholder(backend, 2),
+            message = later("last_message_at"),
+            inbound = later("last_inbound_at"),
+            agent = known("agent_id", "column3"),
+            number = known("number_id", "column4"),
+            connection = known("whatsapp_connection_id", "column5"),
+            rows = rows.join(", "),
+        );
+        conn.execute(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
     }
     Ok(())
 }
+
+/// Conversations one moving statement carries at most (5 bind values each).
+const MOVES_PER_STATEMENT: usize = 1000;
 
 /// Moves an outbound message to `status` unless it is already as far or further
 /// ([`MessageStatus::rank`]); whether it changed. Unknown provider ids change nothing.

@@ -147,6 +147,44 @@ async fn a_batch_appends_to_each_thread_once_and_moves_each_conversation_to_its_
     .await;
 }
 
+/// A batch moves each conversation to the number of its latest message that names one; a later
+/// batch that names none leaves it.
+#[tokio::test]
+async fn a_batch_takes_the_number_of_its_latest_message_that_names_one() {
+    use switchboard_testkit::rows::{NumberRow, insert_numbers};
+    each_engine(|db| async move {
+        let ws = workspace(&db).await;
+        let (first, second) = (NumberRow::new(&ws, "+4930901821"), NumberRow::new(&ws, "+4930901822"));
+        insert_numbers(&db.conn, &[first.clone(), second.clone()]).await.unwrap();
+        let t0 = switchboard_core::time::now();
+        let via = |sid: &str, at: DateTime<Utc>, number: Option<&NumberRow>| InboundMessage {
+            number_id: number.map(|n| n.id.clone()),
+            ..message(&ws, sid, sid, at)
+        };
+        let batch = vec![
+            via("SM1", t0, Some(&first)),
+            via("SM2", t0 + Duration::minutes(1), Some(&second)),
+            via("SM3", t0 + Duration::minutes(2), None),
+        ];
+        let appended = conversations::append_inbound_many(&db.conn, batch).await.unwrap();
+        let number = || async {
+            conversations::list(&db.conn, &ws)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.id == appended[0].conversation_id)
+                .unwrap()
+                .number_id
+        };
+        assert_eq!(number().await, Some(second.id.clone()), "the latest message that names a number");
+        conversations::append_inbound_many(&db.conn, vec![via("SM4", t0 + Duration::minutes(3), None)])
+            .await
+            .unwrap();
+        assert_eq!(number().await, Some(second.id.clone()), "a batch that names none leaves it");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_message_status_never_moves_backwards() {
     each_engine(|db| async move {
