@@ -64,6 +64,10 @@ bench-admission:
 bench-ingest:
     cargo bench -p switchboard-webhook-ingest --bench ingest
 
+# The ingest path's database stages alone (store; process), in process, no HTTP: its ceiling.
+bench-stages:
+    cargo bench -p switchboard-webhook-ingest --bench stages
+
 # Schemathesis against every API operation on a throwaway server: no 5xx, every answer as documented
 # (`sqlite`, `postgres` or `both`; default both when TEST_DATABASE_URL is set). Not part of CI.
 fuzz-api engine="":

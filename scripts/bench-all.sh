@@ -24,7 +24,8 @@ cargo build --release -p switchboard-api -p switchboard-webhook-ingest -p switch
 # Each with the command line that runs it: cargo resolves features per selection, so one
 # workspace-wide build would leave these to compile again later.
 for target in switchboard-forwarding:hours switchboard-api:list_numbers switchboard-numbers:rentals \
-    switchboard-billing:admission switchboard-webhook-ingest:ingest switchboard-webhook-ingest:scale_out \
+    switchboard-billing:admission switchboard-webhook-ingest:ingest switchboard-webhook-ingest:stages \
+    switchboard-webhook-ingest:scale_out \
     switchboard-webhook-ingest:soak; do
     cargo bench -p "${target%%:*}" --bench "${target#*:}" --no-run
 done
@@ -50,6 +51,8 @@ step "SMS admission on one hot number"
 cargo bench -p switchboard-billing --bench admission 2>&1 | tee -a "$log"
 step "webhook-ingest vs bare axum"
 BENCH_APP__DATABASE__MAX_CONNECTIONS=24 cargo bench -p switchboard-webhook-ingest --bench ingest 2>&1 | tee -a "$log"
+step "webhook-ingest's database stages alone"
+cargo bench -p switchboard-webhook-ingest --bench stages 2>&1 | tee -a "$log"
 step "scale-out"
 cargo bench -p switchboard-webhook-ingest --bench scale_out 2>&1 | tee -a "$log"
 step "soak, ${SOAK_SECONDS} s per engine"
