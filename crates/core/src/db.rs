@@ -223,6 +223,29 @@ pub fn placeholder(backend: DatabaseBackend, n: usize) -> String {
     }
 }
 
+/// A `VALUES` list of `rows` — `(?, ?), (?, ?)` on SQLite, `($3, $4), ($5, $6)` on PostgreSQL —
+/// whose values are appended to `values` (the statement's bind values so far) in order.
+pub fn values_list<R>(backend: DatabaseBackend, values: &mut Vec<sea_orm::Value>, rows: R) -> String
+where
+    R: IntoIterator,
+    R::Item: IntoIterator<Item = sea_orm::Value>,
+{
+    let rows: Vec<String> = rows
+        .into_iter()
+        .map(|row| {
+            let slots: Vec<String> = row
+                .into_iter()
+                .map(|value| {
+                    values.push(value);
+                    placeholder(backend, values.len())
+                })
+                .collect();
+            format!("({})", slots.join(", "))
+        })
+        .collect();
+    rows.join(", ")
+}
+
 /// What one `PRAGMA wal_checkpoint(PASSIVE)` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WalCheckpoint {
@@ -259,17 +282,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_values_list_numbers_its_slots_after_the_values_before_it() {
+        let rows = [["a".into(), 1i64.into()], ["b".into(), 2i64.into()]];
+        let mut values: Vec<sea_orm::Value> = vec![true.into()];
+        let list = values_list(DatabaseBackend::Postgres, &mut values, rows.clone());
+        assert_eq!(list, "($2, $3), ($4, $5)");
+        assert_eq!(values.len(), 5);
+        assert_eq!(values[3], sea_orm::Value::from("b"));
+        let mut values = Vec::new();
+        assert_eq!(values_list(DatabaseBackend::Sqlite, &mut values, rows), "(?, ?), (?, ?)");
+    }
+
+    #[test]
     fn redacts_passwords() {
         assert_eq!(redact_url("postgres://u:pw@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://data/x.db?mode=rwc"), "sqlite://data/x.db?mode=rwc");
     }
 
-    /// One test for both: the memory limit is process-wide, so a second test connecting with
-    /// another value at the same time could change what this one reads.
+    /// SQLite's memory limit is process-wide: every connection sets it, so the tests here that
+    /// connect take turns, and the one reading it back sees its own value.
+    static SQLITE_PROCESS_WIDE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+    /// One test for both, for the same reason.
     #[tokio::test]
     async fn sqlite_file_in_a_new_folder_is_created_in_wal_mode_with_the_memory_cap_and_checkpoint_size() {
         use sea_orm::ConnectionTrait;
+        let _turn = SQLITE_PROCESS_WIDE.lock().await;
         let dir = std::env::temp_dir().join(format!("sb-core-{}", ulid::Ulid::new()));
         let url = format!("sqlite://{}/nested/x.db?mode=rwc", dir.display());
         let options =
@@ -294,6 +333,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_passive_checkpoint_copies_the_wal_while_the_commits_leave_it_alone() {
+        let _turn = SQLITE_PROCESS_WIDE.lock().await;
         use sea_orm::ConnectionTrait;
         let dir = std::env::temp_dir().join(format!("sb-core-{}", ulid::Ulid::new()));
         let url = format!("sqlite://{}/c.db?mode=rwc", dir.display());
