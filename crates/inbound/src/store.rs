@@ -7,7 +7,7 @@ use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iden, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{HashMap, HashSet};
 use switchboard_core::InboundEventId;
-use switchboard_core::db::placeholder;
+use switchboard_core::db::{placeholder, values_list};
 
 use crate::entity::{Column, Entity, Model};
 use crate::model::{EventKind, EventRecord, EventState, NewEvent, Outcome, Provider, StoredEvent};
@@ -106,20 +106,18 @@ pub async fn finish_many(
     let mut done = HashSet::with_capacity(settled.len());
     for chunk in settled.chunks(EVENTS_PER_STATEMENT) {
         let mut values: Vec<sea_orm::Value> = vec![at.into()];
-        let mut rows = Vec::with_capacity(chunk.len());
-        for (id, outcome) in chunk {
-            let mut row = Vec::with_capacity(4);
-            for value in [
-                id.to_string().into(),
-                outcome.state.as_str().into(),
-                outcome.reason.clone().into(),
-                outcome.workspace_id.as_ref().map(|w| w.to_string()).into(),
-            ] {
-                values.push(value);
-                row.push(placeholder(backend, values.len()));
-            }
-            rows.push(format!("({})", row.join(", ")));
-        }
+        let rows = values_list(
+            backend,
+            &mut values,
+            chunk.iter().map(|(id, outcome)| -> [sea_orm::Value; 4] {
+                [
+                    id.to_string().into(),
+                    outcome.state.as_str().into(),
+                    outcome.reason.clone().into(),
+                    outcome.workspace_id.as_ref().map(|w| w.to_string()).into(),
+                ]
+            }),
+        );
         let sql = format!(
             "UPDATE inbound_events SET state = v.column2, reason = v.column3, workspace_id = v.column4, \
              processed_at = {at}, attempts = inbound_events.attempts + 1 \
@@ -127,7 +125,6 @@ pub async fn finish_many(
              WHERE inbound_events.id = v.column1 AND inbound_events.state = '{RECEIVED}' \
              RETURNING inbound_events.id",
             at = placeholder(backend, 1),
-            rows = rows.join(", "),
         );
         let statement = sea_orm::Statement::from_sql_and_values(backend, sql, values);
         for row in conn.query_all(statement).await? {

@@ -30,7 +30,7 @@ use sea_orm::{
     QueryTrait,
 };
 use serde::{Deserialize, Serialize};
-use switchboard_core::db::placeholder;
+use switchboard_core::db::{placeholder, values_list};
 use switchboard_core::{AgentId, ConversationId, MessageId, NumberId, WhatsappConnectionId, WorkspaceId};
 
 use entity::{conversation, message};
@@ -521,21 +521,19 @@ async fn move_conversations(
     let moved: Vec<(&ConversationId, &Move)> = moved.iter().collect();
     for chunk in moved.chunks(MOVES_PER_STATEMENT) {
         let mut values: Vec<sea_orm::Value> = vec![ConversationStatus::Open.as_str().into(), now.into()];
-        let mut rows = Vec::with_capacity(chunk.len());
-        for (id, change) in chunk {
-            let mut row = Vec::with_capacity(5);
-            for value in [
-                id.to_string().into(),
-                change.at.into(),
-                change.agent_id.as_ref().map(ToString::to_string).into(),
-                change.number_id.as_ref().map(ToString::to_string).into(),
-                change.connection_id.as_ref().map(ToString::to_string).into(),
-            ] {
-                values.push(value);
-                row.push(placeholder(backend, values.len()));
-            }
-            rows.push(format!("({})", row.join(", ")));
-        }
+        let rows = values_list(
+            backend,
+            &mut values,
+            chunk.iter().map(|(id, change)| -> [sea_orm::Value; 5] {
+                [
+                    id.to_string().into(),
+                    change.at.into(),
+                    change.agent_id.as_ref().map(ToString::to_string).into(),
+                    change.number_id.as_ref().map(ToString::to_string).into(),
+                    change.connection_id.as_ref().map(ToString::to_string).into(),
+                ]
+            }),
+        );
         let later = |col: &str| {
             format!(
                 "{col} = CASE WHEN conversations.{col} IS NULL OR conversations.{col} < v.column2 \
@@ -553,7 +551,6 @@ async fn move_conversations(
             agent = known("agent_id", "column3"),
             number = known("number_id", "column4"),
             connection = known("whatsapp_connection_id", "column5"),
-            rows = rows.join(", "),
         );
         conn.execute(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
     }
