@@ -42,24 +42,7 @@ fn event(numbers: &[String], i: u64) -> switchboard_inbound::NewEvent {
     let sid = common::message_sid(u64::from(std::process::id()), i);
     let from = common::contact((i * 7919) % knob("BENCH_CONTACTS", 1000));
     let to = &numbers[i as usize % numbers.len()];
-    let pairs: Vec<(String, String)> = [
-        ("AccountSid", "ACsandbox0000000000000000000000000"),
-        ("ApiVersion", "2010-04-01"),
-        ("Body", "Hallo, ich habe eine Frage zu meiner Bestellung."),
-        ("From", &from),
-        ("FromCountry", "DE"),
-        ("MessageSid", &sid),
-        ("NumMedia", "0"),
-        ("NumSegments", "1"),
-        ("SmsMessageSid", &sid),
-        ("SmsSid", &sid),
-        ("SmsStatus", "received"),
-        ("To", to),
-        ("ToCountry", "DE"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
+    let pairs = common::inbound_sms_params(&sid, to, &from);
     TwilioParams::from_pairs(&pairs).message_event(chrono::Utc::now()).unwrap()
 }
 

@@ -378,16 +378,9 @@ pub fn contact(i: u64) -> String {
     format!("+4915112{:06}", i % 1_000_000)
 }
 
-/// An inbound SMS `sid` from `from` to `to`, posted to webhook-ingest at `base` and signed as
-/// Twilio signs (`X-Twilio-Signature` over the public URL and the sorted parameters).
-pub fn inbound_sms(
-    client: &reqwest::Client,
-    base: &str,
-    sid: &str,
-    to: &str,
-    from: &str,
-) -> reqwest::RequestBuilder {
-    let params: Vec<(String, String)> = [
+/// The form parameters Twilio posts for an inbound SMS `sid` from `from` to `to`.
+pub fn inbound_sms_params(sid: &str, to: &str, from: &str) -> Vec<(String, String)> {
+    [
         ("AccountSid", "ACsandbox0000000000000000000000000"),
         ("ApiVersion", "2010-04-01"),
         ("Body", "Hallo, ich habe eine Frage zu meiner Bestellung."),
@@ -404,7 +397,19 @@ pub fn inbound_sms(
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
+    .collect()
+}
+
+/// An inbound SMS `sid` from `from` to `to`, posted to webhook-ingest at `base` and signed as
+/// Twilio signs (`X-Twilio-Signature` over the public URL and the sorted parameters).
+pub fn inbound_sms(
+    client: &reqwest::Client,
+    base: &str,
+    sid: &str,
+    to: &str,
+    from: &str,
+) -> reqwest::RequestBuilder {
+    let params = inbound_sms_params(sid, to, from);
     let url = switchboard_webhook_auth::twilio::request_url(PUBLIC_BASE, "/twilio/messages");
     let signature =
         switchboard_webhook_auth::twilio::signature(&SecretString::from(TWILIO_TOKEN), &url, &params);
