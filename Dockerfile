@@ -46,7 +46,7 @@ RUN apt-get update \
  && chown switchboard:switchboard /app/data
 WORKDIR /app
 # config/production.toml sets providers.mode = "live", JSON logs and no demo seed; without the
-# file APP_ENV=production would fall back to the sandbox defaults.
+# file a binary started with APP_ENV=production refuses to start (it names APP_CONFIG_DIR).
 COPY config/ /app/config/
 ENV APP_ENV=production \
     APP_CONFIG_DIR=/app/config

@@ -367,6 +367,18 @@ impl Settings {
             AppEnv::Production => "production.toml",
         });
 
+        // Production's file is what switches providers to live (and logs to JSON, the demo seed
+        // off): without it the built-in defaults would quietly run production on the sandbox.
+        if app_env == AppEnv::Production && !env_file.is_file() {
+            problems.push(Problem {
+                key: "APP_CONFIG_DIR".into(),
+                message: format!(
+                    "APP_ENV=production reads {}, which is not there: set APP_CONFIG_DIR to the folder \
+                     holding production.toml (without it production would run on sandbox providers)",
+                    env_file.display()
+                ),
+            });
+        }
         let app_vars: HashMap<String, String> =
             env.iter().filter(|(k, _)| k.starts_with("APP__")).map(|(k, v)| (k.clone(), v.clone())).collect();
         let mut builder = Config::builder()

@@ -62,7 +62,7 @@ fn the_embedded_default_seeds_once_serves_and_stops_cleanly() {
     let start = |port: u16| {
         api(&dir)
             .env("APP__HTTP__ADDR", format!("127.0.0.1:{port}"))
-            .env("APP_ENV", "production") // JSON logs on stderr
+            .env("APP__LOG__FORMAT", "json") // one line per event on stderr
             .spawn()
             .unwrap()
     };

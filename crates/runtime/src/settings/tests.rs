@@ -162,6 +162,18 @@ fn the_env_file_overrides_defaults_and_env_vars_override_the_file() {
 }
 
 #[test]
+fn production_without_its_file_refuses_to_start_naming_the_folder() {
+    let err = load(&[("APP_ENV", "production")]).unwrap_err();
+    assert!(err.names("APP_CONFIG_DIR"));
+    assert!(err.to_string().contains("/nonexistent-switchboard-config/production.toml"), "{err}");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+    let s = Settings::load_from(Binary::Api, &env(&[("APP_ENV", "production")]), &dir);
+    let err = s.expect_err("the shipped production.toml wants live providers' secrets");
+    assert!(!err.names("APP_CONFIG_DIR"), "the shipped file is found: {err}");
+    assert!(err.names("twilio.auth_token"), "live providers, from the file: {err}");
+}
+
+#[test]
 fn a_bad_value_names_its_key_in_both_forms() {
     let err = load(&[("APP__HTTP__ADDR", "not-an-address")]).unwrap_err();
     assert!(err.names("http.addr"));
