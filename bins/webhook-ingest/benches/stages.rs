@@ -124,11 +124,8 @@ async fn measure(engine: Engine, tasks: u64, events: u64) -> Row {
     assert_eq!(stored.len() as u64, events, "every event stored once");
 
     // 2. Process what was stored, on webhook-ingest's lanes.
-    let lanes = match engine {
-        Engine::Sqlite => 1,
-        Engine::Postgres => POOL as usize - 2,
-    };
     let (started, cpu) = (Instant::now(), cpu_seconds());
+    let lanes = switchboard_webhook_ingest::processing_lanes(&settings);
     let (processor, workers) = Processor::spawn(inbound, lanes, stored.len());
     for e in stored {
         assert!(processor.enqueue(e).await, "the queue holds every event");

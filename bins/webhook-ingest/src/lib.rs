@@ -40,7 +40,7 @@ const QUEUE: usize = 10_000;
 /// the commits of concurrent transactions, so more workers process more — as many as the pool
 /// allows beside the event writer and the probes. SQLite has one writer at a time: a second
 /// worker's batches only collide with the first's (and the event writer's) on its lock.
-fn workers(settings: &Settings) -> usize {
+pub fn processing_lanes(settings: &Settings) -> usize {
     match settings.database.engine() {
         switchboard_core::db::Engine::Postgres => {
             (settings.database.max_connections as usize).saturating_sub(2).max(4)
@@ -134,7 +134,7 @@ impl IngestState {
             public_base_url: settings.public_base_url.clone(),
             confirmer: parts.confirmer,
         });
-        let (processor, workers) = Processor::spawn(inbound.clone(), workers(settings), QUEUE);
+        let (processor, workers) = Processor::spawn(inbound.clone(), processing_lanes(settings), QUEUE);
         let state = Self {
             persister: Persister::spawn(db.clone(), inbound.write_gate()),
             processor,
