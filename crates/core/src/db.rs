@@ -304,16 +304,29 @@ mod tests {
     /// connect take turns, and the one reading it back sees its own value.
     static SQLITE_PROCESS_WIDE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+    /// A SQLite pool on `file` in a new temp folder, opened with `options` of its URL, and this
+    /// test's turn (hold it while the pool is in use).
+    async fn temp_sqlite(
+        file: &str,
+        options: impl FnOnce(String) -> DbOptions,
+    ) -> (tokio::sync::MutexGuard<'static, ()>, std::path::PathBuf, DatabaseConnection) {
+        let turn = SQLITE_PROCESS_WIDE.lock().await;
+        let dir = std::env::temp_dir().join(format!("sb-core-{}", ulid::Ulid::new()));
+        let url = format!("sqlite://{}/{file}?mode=rwc", dir.display());
+        let db = connect(&options(url)).await.unwrap();
+        (turn, dir, db)
+    }
+
     /// One test for both, for the same reason.
     #[tokio::test]
     async fn sqlite_file_in_a_new_folder_is_created_in_wal_mode_with_the_memory_cap_and_checkpoint_size() {
         use sea_orm::ConnectionTrait;
-        let _turn = SQLITE_PROCESS_WIDE.lock().await;
-        let dir = std::env::temp_dir().join(format!("sb-core-{}", ulid::Ulid::new()));
-        let url = format!("sqlite://{}/nested/x.db?mode=rwc", dir.display());
-        let options =
-            DbOptions { sqlite_memory_mib: 24, sqlite_checkpoint_pages: 250, ..DbOptions::new(url) };
-        let db = connect(&options).await.unwrap();
+        let (_turn, dir, db) = temp_sqlite("nested/x.db", |url| DbOptions {
+            sqlite_memory_mib: 24,
+            sqlite_checkpoint_pages: 250,
+            ..DbOptions::new(url)
+        })
+        .await;
         let pragma = |name: &str| {
             let sql = format!("PRAGMA {name}");
             let db = db.clone();
@@ -333,13 +346,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_passive_checkpoint_copies_the_wal_while_the_commits_leave_it_alone() {
-        let _turn = SQLITE_PROCESS_WIDE.lock().await;
         use sea_orm::ConnectionTrait;
-        let dir = std::env::temp_dir().join(format!("sb-core-{}", ulid::Ulid::new()));
-        let url = format!("sqlite://{}/c.db?mode=rwc", dir.display());
         // Commits never checkpoint (a threshold no test reaches): only the call below does.
-        let db =
-            connect(&DbOptions { sqlite_checkpoint_pages: 1_000_000, ..DbOptions::new(url) }).await.unwrap();
+        let (_turn, dir, db) = temp_sqlite("c.db", |url| DbOptions {
+            sqlite_checkpoint_pages: 1_000_000,
+            ..DbOptions::new(url)
+        })
+        .await;
         let run = |sql: &'static str| {
             let db = db.clone();
             async move { db.execute_unprepared(sql).await.unwrap() }
